@@ -1,0 +1,1 @@
+"""KVSP assistant core: settings, store, embedder, retrieval and one module per job."""

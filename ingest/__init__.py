@@ -1,0 +1,1 @@
+"""Pure parsers: file bytes -> ParsedDocument (text, pages, blocks, tables, character offsets)."""

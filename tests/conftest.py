@@ -1,0 +1,62 @@
+"""Session fixtures: the embedding model is loaded and the bundled corpus ingested once per run."""
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+SAMPLES = FIXTURES / "samples"
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def ingested_settings(tmp_path_factory):
+    """Settings of a data folder holding the ingested bundled corpus (shared, read-mostly)."""
+    from assistant.settings import Settings
+
+    return Settings(data_dir=tmp_path_factory.mktemp("data"), corpus_dir=CORPUS)
+
+
+@pytest.fixture(scope="session")
+def services(ingested_settings):
+    from assistant.ingestion import ingest_bytes, iter_files
+    from web.app import build_services
+
+    svc = build_services(ingested_settings)
+    for path in iter_files([CORPUS]):
+        ingest_bytes(svc, path.name, path.read_bytes())
+    return svc
+
+
+@pytest.fixture(scope="session")
+def app(services):
+    from web.app import create_app
+
+    return create_app(services.settings, services)
+
+
+@pytest.fixture(scope="session")
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture()
+def fresh_services(tmp_path, services):
+    """An empty data folder sharing the session's loaded embedder (for tests that write)."""
+    from assistant.retrieve import Retriever
+    from assistant.services import Services
+    from assistant.settings import Settings
+    from assistant.store import open_store
+
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=CORPUS)
+    store = open_store(settings)
+    yield Services(settings=settings, store=store, embedder=services.embedder,
+                   retriever=Retriever(store, services.embedder))
+    store.close()

@@ -1,0 +1,1 @@
+"""The doors: FastAPI app (one router per resource), pages, and the `kvsp` CLI."""

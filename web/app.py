@@ -1,0 +1,36 @@
+"""The FastAPI application: services built once, one router per resource, one error shape."""
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from assistant.services import Services
+from assistant.settings import Settings, get_settings
+from web import errors
+
+
+def build_services(settings: Settings) -> Services:
+    from assistant.embedder import make_embedder
+    from assistant.retrieve import Retriever
+    from assistant.store import open_store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings)
+    embedder = make_embedder(settings)
+    return Services(settings=settings, store=store, embedder=embedder, retriever=Retriever(store, embedder))
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="KVSP assistant", version="0.1.0",
+                  description="Cited answers, minutes, action items and plan rows over KVSP documents.")
+    app.state.settings = settings
+    app.state.services = services or build_services(settings)
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    from web.routes import documents, search
+
+    for module in (documents, search):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,61 @@
+"""Documents: upload (ingest), list, read, delete; and the documents page."""
+from fastapi import APIRouter, Request, UploadFile
+
+from web.deps import ServicesDep, StoreDep, require_role
+from web.errors import ApiError
+from web.pages import render
+
+router = APIRouter()
+READ_BLOCK = 1024 * 1024
+
+
+async def read_limited(upload: UploadFile, limit: int) -> bytes:
+    """Read an upload without ever holding more than `limit` + one block in memory."""
+    parts, size = [], 0
+    while block := await upload.read(READ_BLOCK):
+        size += len(block)
+        if size > limit:
+            raise ApiError(413, "too_large", f"The file is larger than the upload limit ({limit // 2**20} MB).")
+        parts.append(block)
+    return b"".join(parts)
+
+
+@router.post("/api/documents", status_code=201)
+async def upload_document(request: Request, file: UploadFile, services: ServicesDep,
+                          user: dict = require_role("secretary")):
+    from fastapi.concurrency import run_in_threadpool
+    from fastapi.responses import JSONResponse
+
+    from assistant.ingestion import ingest_bytes
+
+    data = await read_limited(file, services.settings.upload_limit_bytes)
+    result = await run_in_threadpool(ingest_bytes, services, file.filename or "", data)
+    body = {"document": result.document.public(), "status": result.status}
+    return JSONResponse(body, status_code=200 if result.status == "unchanged" else 201)
+
+
+@router.get("/api/documents")
+def list_documents(store: StoreDep):
+    return {"documents": [d.public() for d in store.list_documents()]}
+
+
+@router.get("/api/documents/{document_id}")
+def get_document(document_id: str, store: StoreDep):
+    doc = store.get_document(document_id)
+    if doc is None:
+        raise ApiError(404, "not_found", f"No document with id {document_id!r}.")
+    chunks = [{"chunk_id": c.id, "page": c.page, "section": c.section, "start": c.start, "end": c.end,
+               "text": c.text} for c in store.document_chunks(document_id)]
+    return {"document": doc.public(), "text": doc.text, "chunks": chunks}
+
+
+@router.delete("/api/documents/{document_id}")
+def delete_document(document_id: str, store: StoreDep, user: dict = require_role("admin")):
+    if not store.delete_document(document_id):
+        raise ApiError(404, "not_found", f"No document with id {document_id!r}.")
+    return {"deleted": document_id}
+
+
+@router.get("/documents")
+def documents_page(request: Request, store: StoreDep):
+    return render(request, "documents.html", documents=store.list_documents())
