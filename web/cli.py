@@ -114,8 +114,14 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None)):
 
     from web.app import create_app
 
+    from assistant.auth import db_path, local_mode
+
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
+    if local_mode(db_path(settings)) and host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"error: no accounts yet (local single-user mode), so the app listens on 127.0.0.1 only, "
+                  f"not {host}. Create an admin first: kvsp users add NAME --role admin")
+        raise typer.Exit(2)
     svc = services()
     if not svc.store.list_documents() and settings.corpus_dir.is_dir():
         err.print(f"First start: ingesting {settings.corpus_dir} …")
@@ -125,6 +131,15 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None)):
     err.print(f"Serving on http://{host}:{port}  (API docs: /docs)")
     uvicorn.run(create_app(settings, svc), host=host, port=port, log_level="warning")
 
+
+def _register_commands() -> None:
+    from web import cli_admin, cli_minutes, cli_plan
+
+    for module in (cli_minutes, cli_plan, cli_admin):
+        module.register(app)
+
+
+_register_commands()
 
 if __name__ == "__main__":
     app()

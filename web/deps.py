@@ -60,6 +60,11 @@ def current_user(request: Request) -> dict | None:
     return user
 
 
+def in_local_mode(request: Request) -> bool:
+    current_user(request)
+    return request.app.state.local_mode
+
+
 def require_login(request: Request) -> dict:
     user = current_user(request)
     if user is None:

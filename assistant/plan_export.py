@@ -1,0 +1,104 @@
+"""The plan as the standard table (Nr, Problematika, Prioriteti, Aktivitetet, Institucioni
+përgjegjës, Partnerë, Afati, Statusi) in DOCX, XLSX or CSV bytes. Lists are one item a line."""
+import csv
+import io
+
+HEADERS = ("Nr.", "Problematika e identifikuar", "Prioriteti", "Aktivitetet që duhet të ndërmerren",
+           "Institucioni përgjegjës", "Partnerë", "Afati", "Statusi")
+STATUS_WORDS = {"not_started": "Pa filluar", "in_progress": "Në proces", "done": "Realizuar", "late": "Me vonesë"}
+FORMATS = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "csv": "text/csv; charset=utf-8"}
+
+
+def table_rows(rows: list[dict], numbered_lists: bool = True) -> list[list[str]]:
+    """The cells of each row as text; activities numbered '1. …' as plans write them."""
+    def items(values, numbered):
+        return "\n".join(f"{n}. {v}" if numbered else v for n, v in enumerate(values or [], 1))
+    out = []
+    for row in rows:
+        priority = row.get("priority") or row.get("priority_as_written") or ""
+        out.append([str(row.get("nr") or ""), row.get("problem") or "",
+                    f"Prioritet {priority}" if row.get("priority") else priority,
+                    items(row.get("activities"), numbered_lists), items(row.get("responsible"), False),
+                    items(row.get("partners"), False), row.get("deadline_text") or "",
+                    STATUS_WORDS.get(row.get("status") or "", "")])
+    return out
+
+
+def to_csv(rows: list[dict]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(HEADERS)
+    writer.writerows(table_rows(rows))
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # the BOM lets Excel read the Albanian letters
+
+
+def to_xlsx(rows: list[dict], title: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Plani"
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append(list(HEADERS))
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for values in table_rows(rows):
+        ws.append(values)
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for letter, width in zip("ABCDEFGH", (6, 40, 16, 60, 40, 30, 18, 14)):
+        ws.column_dimensions[letter].width = width
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def to_docx(rows: list[dict], title: str, note: str = "") -> bytes:
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt
+
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = section.page_height, section.page_width
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(1.5))
+    doc.add_heading(title, level=1)
+    if note:
+        doc.add_paragraph(note)
+    table = doc.add_table(rows=1, cols=len(HEADERS))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, HEADERS):
+        cell.text = ""
+        cell.paragraphs[0].add_run(text).bold = True
+    for values in table_rows(rows):
+        cells = table.add_row().cells
+        for cell, text in zip(cells, values):
+            lines = text.split("\n")
+            cell.text = lines[0]
+            for line in lines[1:]:
+                cell.add_paragraph(line)
+    for row in table.rows:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                for run in p.runs:
+                    run.font.size = Pt(9)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def export(rows: list[dict], fmt: str, title: str = "Plani vendor shumaktorial", note: str = "") -> bytes:
+    if fmt == "csv":
+        return to_csv(rows)
+    if fmt == "xlsx":
+        return to_xlsx(rows, title)
+    if fmt == "docx":
+        return to_docx(rows, title, note)
+    raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")

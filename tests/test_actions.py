@@ -1,0 +1,97 @@
+"""Action items on the samples, scored in-process the way shared/eval/run_extract.py scores them."""
+import json
+import sys
+from datetime import date
+
+import pytest
+
+from assistant.actions import extract_actions
+from tests.conftest import FIXTURES, SAMPLES
+
+sys.path.insert(0, str(FIXTURES / "eval"))
+import run_extract  # noqa: E402  (the evaluation's own matching and scoring)
+
+MEETINGS = ["shenime-sekretari-lumez-2025-02-20.txt", "shenime-sekretari-gurras-2024-11-07.txt",
+            "procesverbal-kvsp-lumez-2024-03-14.docx", "procesverbal-kvsp-lumez-2024-10-03.pdf"]
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    """name -> (text, tables) as the API sees them: .txt as sent, .docx/.pdf through the ingestors."""
+    from ingest.dispatch import parse_file
+
+    out = {}
+    for name in MEETINGS:
+        path = SAMPLES / name
+        if name.endswith(".txt"):
+            out[name] = (path.read_text(encoding="utf-8"), None)
+        else:
+            doc = parse_file(name, path.read_bytes())
+            out[name] = (doc.text, doc.tables)
+    return out
+
+
+def gold(name):
+    return json.loads((SAMPLES / f"{name}.gold.json").read_text(encoding="utf-8"))
+
+
+def test_samples_score_like_the_evaluation(parsed):
+    files = []
+    for name, (text, tables) in parsed.items():
+        items = [a.to_dict() for a in extract_actions(text, tables=tables)]
+        for item in items:  # offsets are exact spans of the text
+            assert text[item["source"]["start"]:item["source"]["end"]] == item["source"]["quote"]
+        files.append(run_extract.score_actions(gold(name), items))
+    total = run_extract.figures_actions(files)
+    assert total["f1"] >= 0.9
+    assert total["owner_accuracy"] >= 0.9
+    assert total["due_accuracy"] >= 0.9
+    assert total["distractor_hits"] == 0
+
+
+@pytest.mark.parametrize("name", MEETINGS[:2])
+def test_look_alikes_are_not_actions(parsed, name):
+    text, _ = parsed[name]
+    quotes = [a.quote for a in extract_actions(text)]
+    for d in gold(name).get("distractors", []):
+        assert not any(run_extract.fuzzy(q, d["source_quote"]) for q in quotes), d["source_quote"]
+
+
+def test_table_rows_stored_as_labelled_text_without_tables(parsed):
+    """A DOCX's text alone (rows as 'Header: cell; Header: cell') gives the same items as its tables."""
+    text, tables = parsed["procesverbal-kvsp-lumez-2024-03-14.docx"]
+    from_tables = [a.to_dict() for a in extract_actions(text, tables=tables)]
+    from_text = [a.to_dict() for a in extract_actions(text)]
+    assert from_text == from_tables
+    assert from_text[1]["owner"] == ["Komisariati i Policisë Lumëz", "Policia Bashkiake"]
+    assert from_text[1]["due"] is None  # "Nga 01.04.2024, gjatë vitit shkollor" starts, it does not end
+
+
+def test_progress_tables_are_reports_not_tasks(parsed):
+    text, tables = parsed["procesverbal-kvsp-lumez-2024-10-03.pdf"]
+    quotes = [a.quote for a in extract_actions(text, tables=tables)]
+    assert not any("Realizuar" in q or "faqen zyrtare" in q for q in quotes)
+
+
+def test_notes_in_another_style():
+    notes = """Mbledhja e KVSP Dritas, 12.09.2025
+DETYRAT:
+1. KP Dritas -> patrullë te shkolla „Liria” në orët 7:30-8:30, javën tjetër
+2. ZVA + DVSHP: takim me prindërit, brenda 10 ditëve pune
+3. Bashkia: dosat te rruga e shkollës – para sezonit të shirave
+4. kamerat e tregut – shtyhet për mbledhjen tjetër
+5. Qendra rinore mund të hapet edhe të shtunën
+6. trajnimi i mësuesve u bë në korrik
+"""
+    items = extract_actions(notes)
+    assert [(a.owner, a.due, a.due_text) for a in items] == [
+        (["KP Dritas"], date(2025, 9, 19), "javën tjetër"),
+        (["ZVA", "DVSHP"], date(2025, 9, 26), "brenda 10 ditëve pune"),
+        (["Bashkia"], None, "para sezonit të shirave"),
+    ]
+    assert notes[items[0].start:items[0].end] == items[0].quote
+
+
+def test_meeting_date_sent_overrides_the_text():
+    items = extract_actions("detyra:\n- ZVA: raport brenda 2 javëve", meeting_date=date(2025, 1, 1))
+    assert [(a.owner, a.due) for a in items] == [(["ZVA"], date(2025, 1, 15))]

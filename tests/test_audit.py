@@ -1,0 +1,181 @@
+"""The audit log: a hash chain that reveals edited, removed and reordered entries; its API and trace page."""
+import sqlite3
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from assistant import audit
+from assistant.auth import AuthDb, db_path
+from assistant.settings import Settings, get_settings
+from tests.conftest import CORPUS
+
+
+@pytest.fixture()
+def settings(tmp_path):
+    return Settings(data_dir=tmp_path / "data", corpus_dir=CORPUS)
+
+
+@pytest.fixture()
+def db(settings):
+    path = db_path(settings)
+    for n, action in enumerate(("plan.row.propose", "plan.row.edit", "plan.row.approve", "minutes.draft"), 1):
+        audit.record(path, "sekretarja", action, "plan_row", f"r{n % 2}", {"ndryshim": f"Afati → {n} muaj"})
+    return path
+
+
+def tamper(path, *statements):
+    """What someone with the database file can do: drop the guards, then change history."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TRIGGER audit_log_no_update")
+        conn.execute("DROP TRIGGER audit_log_no_delete")
+        for statement in statements:
+            conn.execute(statement)
+
+
+@pytest.fixture()
+def verify_cli(settings, monkeypatch):
+    from web.cli import app as kvsp
+
+    monkeypatch.setenv("KVSP_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    yield lambda: CliRunner().invoke(kvsp, ["audit", "verify"])
+    get_settings.cache_clear()
+
+
+def test_entries_are_chained(db):
+    newest_first = audit.entries(db)
+    assert [e["id"] for e in newest_first] == [4, 3, 2, 1]
+    oldest = newest_first[-1]
+    assert oldest["prev_hash"] == audit.GENESIS and len(oldest["hash"]) == 64
+    assert all(later["prev_hash"] == earlier["hash"] for later, earlier in zip(newest_first, newest_first[1:]))
+    assert oldest["details"] == {"ndryshim": "Afati → 1 muaj"}
+    assert audit.verify(db) == []
+
+
+def test_the_log_refuses_update_and_delete(db):
+    with sqlite3.connect(db) as conn:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("UPDATE audit_log SET actor = 'dikush' WHERE id = 2")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("DELETE FROM audit_log WHERE id = 2")
+
+
+def test_verify_cli_reports_an_edited_entry(db, verify_cli):
+    ok = verify_cli()
+    assert ok.exit_code == 0 and ok.output.startswith("ok: 4 entries")
+    tamper(db, "UPDATE audit_log SET details = '{\"ndryshim\":\"Afati → 12 muaj\"}' WHERE id = 2")
+    broken = verify_cli()
+    assert broken.exit_code == 1
+    assert "edited: entry 2" in broken.output and broken.output.strip().endswith("bad entries: 2")
+
+
+def test_verify_cli_reports_a_removed_entry(db, verify_cli):
+    tamper(db, "DELETE FROM audit_log WHERE id = 2")
+    broken = verify_cli()
+    assert broken.exit_code == 1
+    assert "removed: entry 2 is missing" in broken.output and broken.output.strip().endswith("bad entries: 2")
+
+
+def test_verify_finds_a_removed_last_entry(db):
+    tamper(db, "DELETE FROM audit_log WHERE id = 4")
+    assert [(p.entry_id, p.kind) for p in audit.verify(db)] == [(4, "removed")]
+    # the next entry does not paper over the gap
+    audit.record(db, "sekretarja", "plan.row.reject", "plan_row", "r9")
+    assert [(p.entry_id, p.kind) for p in audit.verify(db)] == [(4, "removed")]
+
+
+def test_verify_finds_a_reordered_chain(db):
+    # Swap entries 2 and 3 whole, hashes included, keeping the ids in place.
+    columns = "ts, actor, action, object_type, object_id, details, prev_hash, hash"
+    tamper(db, "CREATE TABLE saved AS SELECT * FROM audit_log WHERE id IN (2, 3)",
+           f"UPDATE audit_log SET ({columns}) = (SELECT {columns} FROM saved WHERE saved.id = 5 - audit_log.id) "
+           "WHERE id IN (2, 3)")
+    # each now carries a hash made for the other position, and entry 4 no longer follows entry 3
+    assert [(p.entry_id, p.kind) for p in audit.verify(db)] == [(2, "edited"), (3, "edited"), (4, "broken_link")]
+
+
+def test_verify_finds_a_rewritten_entry_by_its_successor(db):
+    """Someone who recomputes the edited entry's own hash breaks the link of the next one."""
+    entry = audit.entries(db, object_id="r0", action="plan.row.edit")[0]
+    entry["details"] = {"ndryshim": "asgjë"}
+    forged = audit.entry_hash(entry["prev_hash"], entry)
+    tamper(db, f"UPDATE audit_log SET details = '{{\"ndryshim\":\"asgjë\"}}', hash = '{forged}' WHERE id = 2")
+    assert [(p.entry_id, p.kind) for p in audit.verify(db)] == [(3, "broken_link")]
+
+
+def test_record_joins_the_callers_transaction(settings):
+    path = db_path(settings)
+    path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE rows (id TEXT)")
+    conn.execute("INSERT INTO rows VALUES ('r1')")
+    audit.record(conn, "sekretarja", "plan.row.approve", "plan_row", "r1")
+    conn.rollback()  # the change failed: its audit entry goes with it
+    assert audit.entries(path) == []
+    conn.execute("INSERT INTO rows VALUES ('r1')")
+    audit.record(conn, "sekretarja", "plan.row.approve", "plan_row", "r1")
+    conn.commit()
+    conn.close()
+    assert [e["action"] for e in audit.entries(path)] == ["plan.row.approve"] and audit.verify(path) == []
+
+
+def test_filters(db):
+    assert [e["id"] for e in audit.entries(db, object_id="r0")] == [4, 2]
+    assert [e["id"] for e in audit.entries(db, action="plan.row.approve", actor="sekretarja")] == [3]
+    today = audit.entries(db)[0]["ts"][:10]
+    assert len(audit.entries(db, since=today, until=today)) == 4
+    assert audit.entries(db, until="2000-01-01") == []
+    assert audit.entries(db, since=today + "T23:59:59.999+00:00") == []
+
+
+@pytest.fixture()
+def app(settings):
+    from web.app import create_app
+
+    app = create_app(settings)
+    yield app
+    app.state.services.store.close()
+
+
+@pytest.fixture()
+def headers(settings) -> dict[str, dict]:
+    accounts = AuthDb(db_path(settings))
+    out = {}
+    for role in ("admin", "auditor", "member"):
+        accounts.add_user(f"{role}-1", role, "fjalëkalim-i-gjatë")
+        out[role] = {"Authorization": "Bearer " + accounts.new_token(f"{role}-1")}
+    return out
+
+
+def test_audit_api_is_for_auditors(app, db, headers):
+    with TestClient(app) as client:
+        assert client.get("/api/audit", headers=headers["member"]).status_code == 403
+        found = client.get("/api/audit?object_id=r1&actor=sekretarja", headers=headers["auditor"]).json()
+        assert [e["id"] for e in found["entries"]] == [3, 1]
+        assert client.get("/api/audit?since=dje", headers=headers["auditor"]).status_code == 422
+        assert client.get("/api/audit/verify", headers=headers["auditor"]).json()["ok"] is True
+        page = client.get("/audit?action=minutes.draft", headers=headers["auditor"])
+        assert page.status_code == 200 and "minutes.draft" in page.text and "plan.row.edit" not in page.text
+        tamper(db, "UPDATE audit_log SET actor = 'dikush' WHERE id = 1")
+        chain = client.get("/api/audit/verify", headers=headers["admin"]).json()
+        assert chain["ok"] is False and chain["problems"][0]["entry_id"] == 1
+
+
+def test_trace_page_shows_sources_and_history(app, settings, headers):
+    store = app.state.services.store
+    artifact_id = store.save_artifact("plan_proposal", {
+        "inputs": {"document_id": "d-konsultim"},
+        "rows": [{"problem": "Ndriçimi në rrugën e Shkollës", "source": {
+            "document_id": "d-konsultim", "start": 120, "end": 168, "quote": "rruga pa ndriçim pranë shkollës"}}]})
+    audit.record(db_path(settings), "sekretarja", "plan.row.approve", "plan_row", "r7",
+                 {"artifact_id": artifact_id, "reason": "prioritet i lartë"})
+    with TestClient(app) as client:
+        assert client.get(f"/trace/{artifact_id}", headers=headers["member"]).status_code == 403
+        page = client.get(f"/trace/{artifact_id}", headers=headers["auditor"])
+        assert page.status_code == 200
+        assert "/documents/d-konsultim?start=120&amp;end=168" in page.text
+        assert "rruga pa ndriçim pranë shkollës" in page.text and "prioritet i lartë" in page.text
+        twin = client.get(f"/api/trace/{artifact_id}", headers=headers["auditor"]).json()
+        assert [s["start"] for s in twin["sources"]] == [120] and twin["audit"][0]["actor"] == "sekretarja"
+        assert client.get("/api/trace/a-none", headers=headers["auditor"]).status_code == 404

@@ -1,0 +1,121 @@
+"""The audit log and the trace of an artifact, for auditors (and admins): JSON and pages.
+
+The trace of an object id shows the stored artifact with that id (its inputs, every cited
+source span, linked to the document viewer) and every audit entry about it, oldest first.
+"""
+import json
+from datetime import date, datetime
+
+from fastapi import APIRouter, Query, Request
+
+from assistant import audit
+from assistant.auth import db_path
+from web.deps import StoreDep, require_role
+from web.errors import ApiError
+from web.pages import render
+
+router = APIRouter()
+AUDITORS = ("auditor",)
+FILTERS = ("actor", "action", "object_type", "object_id", "since", "until")
+INPUT_KEYS = ("inputs", "question", "notes", "text", "document_id", "meeting", "meeting_date")
+
+
+def as_json(value, indent: int | None = None) -> str:
+    """JSON for the pages, Albanian letters kept as they are."""
+    return json.dumps(value, ensure_ascii=False, indent=indent, default=str)
+
+
+def _filters(request: Request) -> dict:
+    found = {key: request.query_params[key].strip() for key in FILTERS if request.query_params.get(key, "").strip()}
+    for key in ("since", "until"):
+        if key in found:
+            try:
+                (date if len(found[key]) == 10 else datetime).fromisoformat(found[key])
+            except ValueError as exc:
+                raise ApiError(422, "invalid_request", f"{key}: an ISO date or datetime, e.g. 2025-01-31") from exc
+    return found
+
+
+def _entries(request: Request, limit: int, offset: int) -> tuple[dict, list[dict]]:
+    filters = _filters(request)
+    return filters, audit.entries(db_path(request.app.state.settings), limit=limit, offset=offset, **filters)
+
+
+def _chain(request: Request) -> dict:
+    db = db_path(request.app.state.settings)
+    problems = audit.verify(db)
+    last = audit.head(db)
+    return {"ok": not problems, "entries": last["id"] if last else 0, "head": last["hash"] if last else audit.GENESIS,
+            "problems": [p.public() for p in problems]}
+
+
+@router.get("/api/audit")
+def audit_log(request: Request, limit: int = Query(200, ge=1, le=1000), offset: int = Query(0, ge=0),
+              user: dict = require_role(*AUDITORS)):
+    """Entries newest first; filters: actor, action, object_type, object_id, since, until (ISO)."""
+    filters, found = _entries(request, limit, offset)
+    return {"entries": found, "filters": filters, "limit": limit, "offset": offset}
+
+
+@router.get("/api/audit/verify")
+def audit_verify(request: Request, user: dict = require_role(*AUDITORS)):
+    return _chain(request)
+
+
+@router.get("/audit", include_in_schema=False)
+def audit_page(request: Request, limit: int = Query(200, ge=1, le=1000), offset: int = Query(0, ge=0),
+               user: dict = require_role(*AUDITORS)):
+    filters, found = _entries(request, limit, offset)
+    return render(request, "audit.html", entries=found, filters=filters, chain=_chain(request),
+                  limit=limit, offset=offset, as_json=as_json)
+
+
+def sources_of(value) -> list[dict]:
+    """Every cited span anywhere in an artifact: dicts with a start and an end, and a document
+    or a quote to show (citations of answers, sources of plan rows and action items alike)."""
+    found, seen = [], set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("start"), int) and isinstance(node.get("end"), int) and (
+                    node.get("document_id") or node.get("quote") or node.get("text")):
+                key = (node.get("document_id"), node["start"], node["end"])
+                if key not in seen:
+                    seen.add(key)
+                    found.append(node)
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(value)
+    return found
+
+
+def trace(store, db, object_id: str) -> dict:
+    """The artifact stored under `object_id` (or None), its cited sources, its inputs, and the
+    audit entries about it oldest first."""
+    artifact = store.get_artifact(object_id)
+    payload = (artifact or {}).get("payload") or artifact or {}
+    inputs = payload.get("inputs") if isinstance(payload.get("inputs"), dict) else {
+        key: payload[key] for key in INPUT_KEYS if key in payload}
+    return {"id": object_id, "artifact": artifact, "inputs": inputs, "sources": sources_of(artifact),
+            "audit": list(reversed(audit.entries(db, object_id=object_id, limit=1000)))}
+
+
+def _trace_or_404(request: Request, store, artifact_id: str) -> dict:
+    found = trace(store, db_path(request.app.state.settings), artifact_id)
+    if found["artifact"] is None and not found["audit"]:
+        raise ApiError(404, "not_found", f"No artifact and no audit entry for {artifact_id!r}.")
+    return found
+
+
+@router.get("/api/trace/{artifact_id}")
+def trace_api(request: Request, artifact_id: str, store: StoreDep, user: dict = require_role(*AUDITORS)):
+    return _trace_or_404(request, store, artifact_id)
+
+
+@router.get("/trace/{artifact_id}", include_in_schema=False)
+def trace_page(request: Request, artifact_id: str, store: StoreDep, user: dict = require_role(*AUDITORS)):
+    return render(request, "trace.html", trace=_trace_or_404(request, store, artifact_id), as_json=as_json)

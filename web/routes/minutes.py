@@ -1,0 +1,71 @@
+"""Minutes: notes -> structured meeting + action items + procesverbal draft (stored as an artifact), the draft
+as a Word file, and the secretary's page."""
+from datetime import datetime, timezone
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from assistant.actions import action_from_dict
+from assistant.meeting import meeting_from_dict
+from assistant.minutes import draft_docx, prepare
+from web.deps import CurrentUser, StoreDep, require_role
+from web.errors import ApiError
+from web.pages import render
+
+router = APIRouter()
+PRODUCER = "offline-rules v1"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class DraftRequest(BaseModel):
+    notes: str = Field(min_length=1, max_length=200_000)
+    meeting: dict | None = None
+    actions: list[dict] | None = None
+    id: str | None = Field(None, description="an earlier draft these corrections belong to")
+
+
+def _stored(store, artifact_id: str) -> dict:
+    artifact = store.get_artifact(artifact_id)
+    if not artifact or artifact.get("kind") != "minutes":
+        raise ApiError(404, "not_found", f"No minutes draft with id {artifact_id!r}.")
+    return artifact
+
+
+@router.post("/api/minutes/draft")
+def draft(body: DraftRequest, store: StoreDep, user: dict = require_role("secretary")):
+    meeting, actions, text = prepare(body.notes, body.meeting, body.actions)
+    output = {"meeting": meeting.to_dict(), "actions": [a.to_dict() for a in actions], "draft": text}
+    corrected = body.meeting is not None or body.actions is not None
+    correction = {"by": user.get("name"), "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  "meeting": body.meeting, "actions": body.actions}
+    if body.id and corrected:
+        artifact = _stored(store, body.id)
+        if artifact.get("inputs", {}).get("notes") != body.notes:
+            raise ApiError(409, "notes_changed", "Corrections must be sent with the notes of the draft they correct.")
+        artifact["output"] = output
+        artifact.setdefault("corrections", []).append(correction)
+        store.update_artifact(body.id, artifact)
+        artifact_id = body.id
+    else:
+        payload = {"producer": PRODUCER, "user": user.get("name"), "inputs": {"notes": body.notes}, "output": output}
+        artifact_id = store.save_artifact("minutes", payload)
+        if corrected:  # the secretary's corrections, kept apart from what the rules produced
+            artifact = store.get_artifact(artifact_id)
+            artifact["corrections"] = [correction]
+            store.update_artifact(artifact_id, artifact)
+    return {"id": artifact_id, **output}
+
+
+@router.get("/api/minutes/{artifact_id}.docx")
+def draft_as_docx(artifact_id: str, store: StoreDep, user: CurrentUser):
+    output = _stored(store, artifact_id).get("output") or {}
+    meeting = meeting_from_dict(output.get("meeting") or {})
+    data = draft_docx(meeting, [action_from_dict(a) for a in output.get("actions") or []])
+    name = f"procesverbal-{(meeting.meeting_number or artifact_id).replace('/', '-')}.docx"
+    return Response(data, media_type=DOCX_TYPE, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/minutes")
+def minutes_page(request: Request):
+    return render(request, "minutes.html")
