@@ -13,6 +13,19 @@ DATA = Path(__file__).parent / "data"
 _FOLD = str.maketrans({"ë": "e", "é": "e", "è": "e", "ç": "c", "¢": "c", "’": "'", "ё": "e"})
 _TOKEN = re.compile(r"[a-z0-9]+")
 STEM_LENGTH = 5  # truncation stem: Albanian inflects at the end (siguri, sigurisë, sigurinë)
+MIN_STEM = 3
+
+
+@lru_cache
+def normalisation_version() -> str:
+    """A hash of everything that shapes lexical tokens: a stored index made with another version
+    is re-tokenised on open (see Store.ensure_lexical)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{STEM_LENGTH}:{MIN_STEM}".encode())
+    for name in ("stopwords.txt", "suffixes.txt"):
+        digest.update((DATA / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def fold(text: str) -> str:
@@ -38,8 +51,23 @@ def glossary() -> dict[str, str]:
     return {fold(k): fold(v) for k, v in raw.items()}
 
 
+@lru_cache
+def _suffixes() -> tuple[str, ...]:
+    lines = (DATA / "suffixes.txt").read_text(encoding="utf-8").split()
+    return tuple(sorted({fold(w) for w in lines if not w.startswith("#")}, key=len, reverse=True))
+
+
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return word if word.isdigit() else word[:STEM_LENGTH]
+    """Strip one inflectional ending (ligji -> ligj, masat -> mas), then truncate, so short and
+    long forms of a word meet (ligj/ligji, plan/plani) as well as long ones (siguria/sigurisë)."""
+    if word.isdigit():
+        return word
+    for suffix in _suffixes():
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
+            word = word[: -len(suffix)]
+            break
+    return word[:STEM_LENGTH]
 
 
 def content_words(text: str) -> list[str]:

@@ -26,6 +26,11 @@ def safe_filename(name: str | None) -> str:
     return name or "document"
 
 
+def lexical_string(section: list[str], text: str) -> str:
+    """What the full-text index holds for a chunk: its section path and text as lexical tokens."""
+    return " ".join(lexical_tokens(" > ".join(section) + "\n" + text))
+
+
 def ingest_bytes(services, filename: str, data: bytes, progress: Progress | None = None) -> IngestResult:
     from ingest.chunker import chunk, embedding_text
     from ingest.dispatch import guess_kind, guess_title, parse_file
@@ -48,8 +53,8 @@ def ingest_bytes(services, filename: str, data: bytes, progress: Progress | None
         progress("embed", 0, len(texts))
     vectors = services.embedder.embed_passages(
         texts, progress=(lambda done: progress("embed", done, len(texts))) if progress else None)
-    new_chunks = [NewChunk(c.ord, c.page, list(c.section), c.start, c.end, c.text, " ".join(lexical_tokens(t)))
-                  for c, t in zip(chunks, texts)]
+    new_chunks = [NewChunk(c.ord, c.page, list(c.section), c.start, c.end, c.text, lexical_string(c.section, c.text))
+                  for c in chunks]
     before = {d.filename for d in store.list_documents()}
     record = store.add_version(
         filename=filename, title=guess_title(filename, doc), kind=guess_kind(filename, doc), sha256=sha256,

@@ -1,6 +1,6 @@
 """Ingest benchmark: cold ingest of corpus/, unchanged re-ingest, search latency over the dev questions.
 
-    .venv/bin/python bench/ingest.py [--corpus corpus] [--questions tests/fixtures/eval/qa-dev.jsonl]
+    .venv/bin/python bench/ingest_speed.py [--corpus corpus] [--questions tests/fixtures/eval/qa-dev.jsonl]
 
 Prints a markdown table (the README shows it). Peak RSS is the process's maximum resident size.
 """

@@ -38,6 +38,8 @@ GLUE_WORDS = frozenset(
     "dhe të së si e i në për që me nga ose apo se do ka ku kur".split()
 )
 
+ARTICLES = frozenset({"i", "e"})
+
 WORD_RE = re.compile(r"(?:[^\W\d_]|[€¢]|(?<=[^\W\d_])\|(?=[^\W\d_]))+")
 
 
@@ -70,7 +72,8 @@ def needs_repair(text: str) -> bool:
 
 def repair(text: str, *, light: bool = False, words: frozenset[str] | None = None) -> tuple[str, list[Repair]]:
     """The repaired text and the list of changes. `light` (for good OCR, e.g. tesseract's Albanian
-    model) fixes only characters Albanian does not use (é, ¢, €, |) and never splits words."""
+    model) fixes only characters Albanian does not use (é, ¢, €, |) and splits a run-together word
+    only where both halves are listed words as written ("Mekanizmii" -> "Mekanizmi i")."""
     words = words if words is not None else wordlist()
     out: list[str] = []
     repairs: list[Repair] = []
@@ -78,7 +81,7 @@ def repair(text: str, *, light: bool = False, words: frozenset[str] | None = Non
     length = 0
     for match in WORD_RE.finditer(text):
         original = match.group()
-        if light and not OCR_GLYPHS.intersection(original):
+        if light and not OCR_GLYPHS.intersection(original) and original.lower() in words:
             continue
         fixed = repair_word(original, words, light=light)
         if fixed is None:
@@ -99,8 +102,8 @@ def repair_word(word: str, words: frozenset[str], *, light: bool = False) -> str
     if lower in words or len(word) < 2 and not OCR_GLYPHS.intersection(word):
         return None
     fixed = _best_variant(lower, words, light)
-    if fixed is None and not light:
-        fixed = _split(lower, words)
+    if fixed is None:
+        fixed = _split(lower, words, exact=light)
     if fixed is None:
         return None
     return _match_case(word, fixed)
@@ -136,18 +139,20 @@ def _best_variant(lower: str, words: frozenset[str], light: bool) -> str | None:
     return best[0][1]
 
 
-def _split(lower: str, words: frozenset[str]) -> str | None:
+def _split(lower: str, words: frozenset[str], exact: bool = False) -> str | None:
     """Split a run-together word in two when one half is a short function word and both halves
     are words (after confusion repair): "sidhe" -> "si dhe", "komunitetii" -> "komuniteti i"."""
     found = []
     for cut in range(1, len(lower)):
         left, right = lower[:cut], lower[cut:]
-        fixed_left = left if left in words else _best_variant(left, words, False)
-        fixed_right = right if right in words else _best_variant(right, words, False)
+        fixed_left = left if left in words else None if exact else _best_variant(left, words, False)
+        fixed_right = right if right in words else None if exact else _best_variant(right, words, False)
         if not fixed_left or not fixed_right:
             continue
         if any(len(part) == 1 and part not in GLUE_WORDS for part in (fixed_left, fixed_right)):
             continue  # a lone letter is a word in the list, but rarely what was meant
+        if exact and fixed_right not in ARTICLES:
+            continue  # good OCR glues only the article to the word before it ("Mekanizmii")
         if fixed_left in GLUE_WORDS or fixed_right in GLUE_WORDS:
             found.append(f"{fixed_left} {fixed_right}")
     if len(found) == 1:

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg_fixture import pg_server, pg_url  # noqa: F401  (one PostgreSQL server per run)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

@@ -10,12 +10,15 @@ from web import errors
 
 
 def build_services(settings: Settings) -> Services:
+    from assistant.albanian import normalisation_version
     from assistant.embedder import make_embedder
+    from assistant.ingestion import lexical_string
     from assistant.retrieve import Retriever
     from assistant.store import open_store
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(settings)
+    store.ensure_lexical(normalisation_version(), lambda c: lexical_string(c.section, c.text))
     embedder = make_embedder(settings)
     return Services(settings=settings, store=store, embedder=embedder, retriever=Retriever(store, embedder))
 

@@ -1,5 +1,7 @@
 """The `kvsp` command line: as thin as the HTTP routes, calling the same assistant/ code."""
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -107,6 +109,16 @@ def documents(as_json: bool = typer.Option(False, "--json")):
     console.print(table)
 
 
+def _has_documents(settings) -> bool:
+    from assistant.store import open_store
+
+    store = open_store(settings)
+    try:
+        return bool(store.list_documents())
+    finally:
+        store.close()
+
+
 @app.command()
 def serve(host: str = typer.Option(None), port: int = typer.Option(None)):
     """Serve the chat page and the API; ingests the bundled corpus on first start."""
@@ -122,20 +134,21 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None)):
         err.print(f"error: no accounts yet (local single-user mode), so the app listens on 127.0.0.1 only, "
                   f"not {host}. Create an admin first: kvsp users add NAME --role admin")
         raise typer.Exit(2)
-    svc = services()
-    if not svc.store.list_documents() and settings.corpus_dir.is_dir():
+    if settings.corpus_dir.is_dir() and not _has_documents(settings):
+        # A child process ingests, so the serving process never holds the bulk embedding model.
         err.print(f"First start: ingesting {settings.corpus_dir} …")
         t0 = time.perf_counter()
-        print_ingest_summary(ingest_paths(svc, [settings.corpus_dir]))
+        subprocess.run([sys.executable, "-m", "web.cli", "ingest", str(settings.corpus_dir)], check=False)
         err.print(f"ready in {time.perf_counter() - t0:.0f} s")
+    svc = services()
     err.print(f"Serving on http://{host}:{port}  (API docs: /docs)")
     uvicorn.run(create_app(settings, svc), host=host, port=port, log_level="warning")
 
 
 def _register_commands() -> None:
-    from web import cli_admin, cli_minutes, cli_plan
+    from web import cli_admin, cli_db, cli_minutes, cli_plan
 
-    for module in (cli_minutes, cli_plan, cli_admin):
+    for module in (cli_minutes, cli_plan, cli_admin, cli_db):
         module.register(app)
 
 

@@ -183,7 +183,7 @@ class SqliteStore:
                 raise
             self.embedder_id = embedder_id
             self._index_changed(remove=old_ids, add_ids=new_ids, add_vectors=vectors)
-        return self.find_by_sha(sha256)
+        return self._record(self.db.execute(self._DOC_SELECT + " WHERE d.id = ?", (doc_id,)).fetchone())
 
     def _delete_chunks(self, ids: list[int]) -> None:
         for i in range(0, len(ids), 500):
@@ -219,6 +219,25 @@ class SqliteStore:
             if ids:
                 self._index_changed(remove=ids, add_ids=[], add_vectors=np.zeros((0, 1), np.float32))
             return bool(gone)
+
+    def ensure_lexical(self, version: str, tokenize) -> int:
+        """Re-tokenise the full-text index when it was built with another normalisation version;
+        `tokenize(chunk)` gives a chunk's lexical string. Returns how many chunks were redone."""
+        if self._meta("lexical_version") == version:
+            return 0
+        with self._lock:
+            chunks = [self._chunk(r) for r in self.db.execute(self._CHUNK_SELECT)]
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.execute("DELETE FROM chunks_fts")
+                self.db.executemany("INSERT INTO chunks_fts(rowid, lex) VALUES (?, ?)",
+                                    [(c.id, tokenize(c)) for c in chunks])
+                self._set_meta("lexical_version", version)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        return len(chunks)
 
     # ---- chunks and search ---------------------------------------------------------------
     _CHUNK_SELECT = """SELECT c.id, c.document_id, c.version, c.ord, c.page, c.section, c.start, c."end", c.text,
@@ -263,7 +282,7 @@ class SqliteStore:
             sql, args = sql + " AND d.kind = ?", args + [kind]
         if document_id:
             sql, args = sql + " AND c.document_id = ?", args + [document_id]
-        rows = self.db.execute(sql + " ORDER BY bm25(chunks_fts) LIMIT ?", args + [k]).fetchall()
+        rows = self.db.execute(sql + " ORDER BY bm25(chunks_fts), f.rowid LIMIT ?", args + [k]).fetchall()
         return [(r["id"], float(r["score"])) for r in rows]
 
     def dense_search(self, vector, k, kind=None, document_id=None) -> list[tuple[int, float]]:
@@ -273,6 +292,18 @@ class SqliteStore:
         if allowed is not None and not allowed:
             return []
         return vector_index.search(self.index, np.asarray(vector, dtype=np.float32), k, allowed)
+
+    def dense_scores(self, vector, ids: list[int]) -> dict[int, float]:
+        """Cosine similarity of the query to the given chunks (for fusing candidates found by one side)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", list(ids)).fetchall()
+        if not rows:
+            return {}
+        matrix = np.vstack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows])
+        scores = matrix @ np.asarray(vector, dtype=np.float32)
+        return {r["id"]: float(s) for r, s in zip(rows, scores)}
 
     # ---- artifacts -----------------------------------------------------------------------
     def save_artifact(self, kind: str, payload: dict) -> str:

@@ -2,6 +2,7 @@
 
 Vectors are L2-normalised, so inner product is cosine similarity.
 """
+import os
 from pathlib import Path
 
 import faiss
@@ -9,6 +10,15 @@ import numpy as np
 
 EXACT_LIMIT = 50_000  # flat search stays well under 50 ms p95 on 2 cores up to here (bench/scale.py)
 IVF_NPROBE = 24
+# One query is searched on one thread: OpenMP workers only add wake-up cost to a single-vector
+# scan, and much more on a busy machine (bench/scale.py, 20k flat: 20 ms on 2 threads, 2 ms on 1).
+# Bulk work (training, adding a document's vectors) uses every core. OpenMP keeps the setting
+# per calling thread, so it is set on each call.
+SEARCH_THREADS = 1
+
+
+def _bulk_threads() -> None:
+    faiss.omp_set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
 
 
 def _ivf_lists(n: int) -> int:
@@ -18,6 +28,7 @@ def _ivf_lists(n: int) -> int:
 def build(vectors: np.ndarray | None, ids: np.ndarray):
     if vectors is None or len(vectors) == 0:
         return None
+    _bulk_threads()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dim = vectors.shape[1]
     if len(vectors) <= EXACT_LIMIT:
@@ -43,6 +54,7 @@ def needs_rebuild(index, new_count: int) -> bool:
 
 
 def add(index, vectors: np.ndarray, ids: np.ndarray) -> None:
+    _bulk_threads()
     index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
 
 
@@ -51,6 +63,7 @@ def remove(index, ids: list[int]) -> None:
 
 
 def search(index, vector: np.ndarray, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]:
+    faiss.omp_set_num_threads(SEARCH_THREADS)
     query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
     k = min(k, index.ntotal)
     if allowed is None:

@@ -1,0 +1,329 @@
+"""The store contract, run with the same assertions on SQLite + FAISS and on PostgreSQL + pgvector,
+plus the move of a SQLite data folder into PostgreSQL."""
+import hashlib
+
+import numpy as np
+import psycopg
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from assistant.albanian import lexical_tokens
+from assistant.store import migrations
+from assistant.store.base import NewChunk
+from assistant.store.migrate_sqlite import copy_sqlite_to_postgres
+from assistant.store.postgres import PostgresStore
+from assistant.store.sqlite import SqliteStore
+from ingest.model import Table
+from web.cli_db import register
+
+DIM = 16
+EMBEDDER = "test-embedder"
+PASSAGES = [
+    "Këshilli Vendor i Sigurisë Publike mblidhet çdo tre muaj.",
+    "Policia e Shtetit raporton për vjedhjet në lagjen e re.",
+    "Bashkia planifikon ndriçimin e rrugëve pranë shkollave.",
+    "Drejtoria Arsimore organizon takime me prindërit për bullizmin.",
+    "Sekretari teknik harton procesverbalin e mbledhjes.",
+    "Plani i veprimit përcakton afatet dhe institucionet përgjegjëse.",
+]
+
+
+def unit(rng: np.random.Generator, n: int) -> np.ndarray:
+    v = rng.normal(size=(n, DIM)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def chunks_of(passages: list[str]) -> list[NewChunk]:
+    out, start = [], 0
+    for i, text in enumerate(passages):
+        out.append(NewChunk(ord=i, page=i // 2 + 1, section=["Neni 1", f"pika {i}"], start=start,
+                            end=start + len(text), text=text, lexical=" ".join(lexical_tokens(text))))
+        start += len(text) + 2
+    return out
+
+
+def add(store, filename: str, passages: list[str], vectors: np.ndarray, kind: str = "minutes",
+        tables: list[Table] | None = None, embedder: str = EMBEDDER):
+    text = "\n\n".join(passages)
+    data = f"{filename}:{text}".encode()
+    return store.add_version(filename=filename, title=filename.rsplit(".", 1)[0].title(), kind=kind,
+                             sha256=hashlib.sha256(data).hexdigest(), original=data, text=text, pages=3,
+                             tables=tables or [], meta={"ocr": False, "lang": "sq"}, chunks=chunks_of(passages),
+                             vectors=vectors, embedder_id=embedder)
+
+
+def open_store(backend: str, data_dir, request):
+    if backend == "sqlite":
+        return SqliteStore(data_dir)
+    return PostgresStore(request.getfixturevalue("pg_url"), data_dir)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path):
+    s = open_store(request.param, tmp_path / "data", request)
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def filled(store):
+    """Two documents of different kinds; returns (store, docs, vectors per document)."""
+    rng = np.random.default_rng(7)
+    vectors = {"minutes": unit(rng, 4), "plan": unit(rng, 2)}
+    table = Table(rows=[["Nr", "Problematika", "Afati"], ["1", "Ndriçimi", "2025"]], spans=[None, (0, 20)], page=2)
+    docs = {"minutes": add(store, "procesverbal-1.txt", PASSAGES[:4], vectors["minutes"], tables=[table]),
+            "plan": add(store, "plani.docx", PASSAGES[4:], vectors["plan"], kind="plan")}
+    return store, docs, vectors
+
+
+def snapshot(store) -> tuple:
+    docs = [d.public() for d in store.list_documents()]
+    chunks = {d["id"]: store.document_chunks(d["id"]) for d in docs}
+    probe = np.ones(DIM, dtype=np.float32) / np.sqrt(DIM)
+    return (docs, chunks, store.lexical_search(lexical_tokens("policia bashkia plani"), 10),
+            [i for i, _ in store.dense_search(probe, 10)])
+
+
+def test_add_and_find_by_sha(filled):
+    store, docs, _ = filled
+    doc = docs["minutes"]
+    assert doc.version == 1 and doc.chunks == 4 and doc.kind == "minutes" and doc.title == "Procesverbal-1"
+    found = store.find_by_sha(doc.sha256)
+    assert found.id == doc.id and found.meta == {"ocr": False, "lang": "sq"}
+    assert store.find_by_sha("0" * 64) is None
+    assert [d.id for d in store.list_documents()] == [docs["plan"].id, doc.id]  # by title
+    assert store.original_bytes(doc.id).startswith(b"procesverbal-1.txt:")
+    assert store.embedder_id == EMBEDDER
+
+
+def test_get_document_round_trips_text_and_tables(filled):
+    store, docs, _ = filled
+    stored = store.get_document(docs["minutes"].id)
+    assert stored.text == "\n\n".join(PASSAGES[:4])
+    assert stored.tables == [Table(rows=[["Nr", "Problematika", "Afati"], ["1", "Ndriçimi", "2025"]],
+                                   spans=[None, (0, 20)], page=2, header_rows=1)]
+    assert stored.created_at == docs["minutes"].created_at
+    assert store.get_document("nope") is None
+
+
+def test_chunks_keep_their_positions(filled):
+    store, docs, _ = filled
+    chunks = store.document_chunks(docs["minutes"].id)
+    assert [c.text for c in chunks] == PASSAGES[:4]
+    first = chunks[0]
+    assert (first.page, first.section, first.start, first.end, first.kind) == (1, ["Neni 1", "pika 0"], 0,
+                                                                                 len(PASSAGES[0]), "minutes")
+    ids = [chunks[2].id, 999_999, chunks[0].id]
+    assert [c.id for c in store.get_chunks(ids)] == [chunks[2].id, chunks[0].id]
+
+
+def test_lexical_search_ranks_the_matching_chunk_first(filled):
+    store, docs, _ = filled
+    chunks = store.document_chunks(docs["minutes"].id)
+    hits = store.lexical_search(lexical_tokens("vjedhjet e policisë"), 5)
+    assert hits[0][0] == chunks[1].id
+    assert all(hits[i][1] >= hits[i + 1][1] for i in range(len(hits) - 1))
+    assert store.lexical_search(lexical_tokens("xyzzy"), 5) == []
+    assert store.lexical_search([], 5) == []
+
+
+def test_dense_search_returns_the_nearest_chunk_first(filled):
+    store, docs, vectors = filled
+    chunks = store.document_chunks(docs["plan"].id)
+    query = vectors["plan"][1] + 0.05 * vectors["minutes"][0]
+    hits = store.dense_search(query / np.linalg.norm(query), 3)
+    assert hits[0][0] == chunks[1].id and 0.9 < hits[0][1] <= 1.0001
+    exact = store.dense_search(vectors["minutes"][2], 6)
+    assert len(exact) == 6 and exact[0][1] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_filters_by_kind_and_document(filled):
+    store, docs, vectors = filled
+    plan_ids = {c.id for c in store.document_chunks(docs["plan"].id)}
+    tokens = lexical_tokens("sekretari plani policia bashkia")
+    assert {i for i, _ in store.lexical_search(tokens, 10, kind="plan")} == plan_ids
+    assert {i for i, _ in store.dense_search(vectors["minutes"][0], 10, kind="plan")} == plan_ids
+    assert {i for i, _ in store.dense_search(vectors["minutes"][0], 10, document_id=docs["plan"].id)} == plan_ids
+    minutes = store.lexical_search(tokens, 10, document_id=docs["minutes"].id)
+    assert minutes and not {i for i, _ in minutes} & plan_ids
+    assert store.lexical_search(tokens, 10, kind="strategy") == []
+    assert store.dense_search(vectors["plan"][0], 10, kind="strategy") == []
+
+
+def test_new_version_replaces_old_chunks(filled):
+    store, docs, vectors = filled
+    old = store.document_chunks(docs["minutes"].id)
+    new_vectors = unit(np.random.default_rng(11), 2)
+    second = add(store, "procesverbal-1.txt", ["Mbledhja e dytë miratoi buxhetin.", PASSAGES[1]], new_vectors)
+    assert second.id == docs["minutes"].id and second.version == 2 and second.chunks == 2
+    assert store.find_by_sha(docs["minutes"].sha256) is None
+    assert store.find_by_sha(second.sha256).version == 2
+    assert len(store.list_documents()) == 2
+    new_ids = {c.id for c in store.document_chunks(second.id)}
+    old_ids = {c.id for c in old}
+    assert not new_ids & old_ids
+    lexical = {i for i, _ in store.lexical_search(lexical_tokens(" ".join(PASSAGES)), 50)}
+    dense = {i for v in vectors["minutes"] for i, _ in store.dense_search(v, 10)}
+    assert not (lexical | dense) & old_ids
+    assert new_ids <= lexical and new_ids <= dense
+    assert store.get_chunks(sorted(old_ids)) == []
+
+
+def test_failed_add_leaves_the_store_as_it_was(filled):
+    store, docs, _ = filled
+    before = snapshot(store)
+    too_few = unit(np.random.default_rng(3), 1)
+    with pytest.raises(ValueError):  # zip(strict=True): 2 chunks, 1 vector
+        add(store, "procesverbal-1.txt", PASSAGES[:2], too_few)
+    with pytest.raises(ValueError):
+        add(store, "new.txt", PASSAGES[:2], too_few)
+    with pytest.raises(ValueError, match="re-index"):
+        add(store, "other.txt", PASSAGES[:1], too_few, embedder="another-model")
+    assert snapshot(store) == before
+
+
+def test_delete_document(filled):
+    store, docs, vectors = filled
+    doc_id = docs["minutes"].id
+    gone = {c.id for c in store.document_chunks(doc_id)}
+    assert store.delete_document(doc_id) is True
+    assert store.get_document(doc_id) is None and store.document_chunks(doc_id) == []
+    assert [d.id for d in store.list_documents()] == [docs["plan"].id]
+    assert not {i for i, _ in store.lexical_search(lexical_tokens(" ".join(PASSAGES)), 50)} & gone
+    assert not {i for v in vectors["minutes"] for i, _ in store.dense_search(v, 10)} & gone
+    assert store.delete_document(doc_id) is False
+
+
+def with_sections(chunk) -> str:
+    """A re-tokeniser that also indexes the section path (as a new normalisation version would)."""
+    return " ".join(lexical_tokens(" ".join(chunk.section) + " " + chunk.text))
+
+
+def test_ensure_lexical_retokenises_once(filled):
+    store, docs, _ = filled
+    assert store.lexical_search(lexical_tokens("pika"), 10) == []
+    assert store.ensure_lexical("v2", with_sections) == 6
+    assert store.ensure_lexical("v2", with_sections) == 0
+    hits = store.lexical_search(lexical_tokens("pika 3"), 10)
+    assert len(hits) == 6 and hits[0][0] == store.document_chunks(docs["minutes"].id)[3].id
+
+
+def test_dense_scores(filled):
+    store, docs, vectors = filled
+    chunks = store.document_chunks(docs["minutes"].id)
+    scores = store.dense_scores(vectors["minutes"][1], [chunks[1].id, chunks[2].id, 999_999])
+    assert set(scores) == {chunks[1].id, chunks[2].id}
+    assert scores[chunks[1].id] == pytest.approx(1.0, abs=1e-5)
+    assert scores[chunks[2].id] == pytest.approx(float(vectors["minutes"][1] @ vectors["minutes"][2]), abs=1e-5)
+    assert store.dense_scores(vectors["minutes"][1], []) == {}
+
+
+def test_artifacts(store):
+    payload = {"question": "Kur mblidhet këshilli?", "citations": [{"n": 1, "chunk_id": 3}], "backend": "offline"}
+    artifact_id = store.save_artifact("answer", payload)
+    saved = store.get_artifact(artifact_id)
+    assert saved["id"] == artifact_id and saved["kind"] == "answer" and saved["created_at"]
+    assert {k: saved[k] for k in payload} == payload
+    store.update_artifact(artifact_id, {**saved, "approvals": [{"by": "sekretari", "at": "2025-01-02"}]})
+    assert store.get_artifact(artifact_id)["approvals"] == [{"by": "sekretari", "at": "2025-01-02"}]
+    assert store.get_artifact("a-missing") is None
+
+
+def test_backends_rank_alike(tmp_path, request):
+    """PostgreSQL computes FTS5's BM25 from statistics its triggers keep, so both backends order
+    lexical and dense hits the same, also after a new version and a deletion."""
+    rng = np.random.default_rng(5)
+    vectors = unit(rng, len(PASSAGES) + 4)  # all distinct: ties would order arbitrarily
+    stores = [open_store(b, tmp_path / b, request) for b in ("sqlite", "postgres")]
+    tokens = lexical_tokens("Policia raporton për sigurinë publike dhe planin e veprimit të bashkisë")
+
+    def assert_alike():
+        (sq_lex, pg_lex), (sq_dense, pg_dense) = ([s.lexical_search(tokens, 10) for s in stores],
+                                                  [s.dense_search(vectors[2], 10) for s in stores])
+        assert len(sq_lex) >= 2 and [i for i, _ in sq_lex] == [i for i, _ in pg_lex]
+        assert [s for _, s in sq_lex] == pytest.approx([s for _, s in pg_lex], rel=1e-6)
+        assert [i for i, _ in sq_dense] == [i for i, _ in pg_dense]
+        assert [s for _, s in sq_dense] == pytest.approx([s for _, s in pg_dense], abs=1e-5)
+
+    for s in stores:
+        add(s, "a.txt", PASSAGES[:3], vectors[:3])
+        add(s, "b.txt", PASSAGES[3:], vectors[3:6], kind="plan")
+    assert_alike()
+    for s in stores:
+        add(s, "a.txt", [PASSAGES[1], "Policia dhe bashkia raportojnë në këshill."], vectors[6:8])
+        add(s, "c.txt", ["Komisariati i policisë raporton çdo muaj.", "Bashkia financon kamerat e sigurisë."],
+            vectors[8:])
+        s.delete_document(s.list_documents()[0].id)
+    assert_alike()
+    for s in stores:  # re-tokenising updates every chunk: the statistics follow
+        s.ensure_lexical("v2", with_sections)
+    assert_alike()
+    for s in stores:
+        s.close()
+
+
+def test_migrations_apply_once(pg_url):
+    with psycopg.connect(pg_url) as conn:
+        assert migrations.apply(conn) == ["0001_initial"]
+        assert migrations.apply(conn) == []
+        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations")] == ["0001_initial"]
+
+
+def build_sqlite_store(data_dir) -> tuple[SqliteStore, list[str]]:
+    store = SqliteStore(data_dir)
+    rng = np.random.default_rng(9)
+    table = Table(rows=[["Nr", "Masa"], ["1", "Patrullim"]], spans=[None, (3, 12)], page=1)
+    add(store, "a.txt", PASSAGES[:3], unit(rng, 3), tables=[table])
+    add(store, "a.txt", PASSAGES[:2], unit(rng, 2), tables=[table])  # version 2
+    add(store, "b.txt", PASSAGES[3:], unit(rng, 3), kind="plan")
+    artifacts = [store.save_artifact("answer", {"answer": "Çdo tre muaj [1].", "citations": [{"chunk_id": 4}]}),
+                 store.save_artifact("minutes", {"draft": {"text": "Procesverbal"}})]
+    store.ensure_lexical("v2", with_sections)
+    return store, artifacts
+
+
+def test_migrate_sqlite_to_postgres(tmp_path, pg_url):
+    data_dir = tmp_path / "data"
+    source, artifacts = build_sqlite_store(data_dir)
+    progress = []
+    counts = copy_sqlite_to_postgres(data_dir, pg_url, progress=lambda *a: progress.append(a))
+    assert counts == {"documents": 2, "versions": 3, "chunks": 5, "artifacts": 2}
+    assert ("chunks", 5, 5) in progress
+    target = PostgresStore(pg_url, data_dir)
+    assert [d.public() for d in target.list_documents()] == [d.public() for d in source.list_documents()]
+    for doc in source.list_documents():
+        assert target.get_document(doc.id) == source.get_document(doc.id)
+        assert target.document_chunks(doc.id) == source.document_chunks(doc.id)
+        assert target.original_bytes(doc.id) == source.original_bytes(doc.id)
+    tokens = lexical_tokens("policia bashkia këshilli plani")
+    assert [i for i, _ in target.lexical_search(tokens, 10)] == [i for i, _ in source.lexical_search(tokens, 10)]
+    probe = unit(np.random.default_rng(1), 1)[0]
+    assert [i for i, _ in target.dense_search(probe, 10)] == [i for i, _ in source.dense_search(probe, 10)]
+    assert [target.get_artifact(a) for a in artifacts] == [source.get_artifact(a) for a in artifacts]
+    assert target.embedder_id == EMBEDDER
+    assert target.ensure_lexical("v2", with_sections) == 0  # the tokens came along
+    with psycopg.connect(pg_url) as conn:  # built after the bulk copy
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()"
+                            " AND indexname = 'chunks_embedding'").fetchone()[0] == 1
+    # new rows continue after the copied ids; a second migration into a full database is refused
+    third = add(target, "a.txt", PASSAGES[4:], unit(np.random.default_rng(2), 2))
+    assert third.version == 3 and min(c.id for c in target.document_chunks(third.id)) > 5
+    with pytest.raises(ValueError, match="empty"):
+        copy_sqlite_to_postgres(data_dir, pg_url)
+    target.close()
+    source.close()
+
+
+def test_cli_migrate_to_postgres(tmp_path, pg_url):
+    data_dir = tmp_path / "data"
+    build_sqlite_store(data_dir)[0].close()
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, ["db", "migrate-to-postgres", "--data-dir", str(data_dir),
+                                      "--database-url", pg_url])
+    assert result.exit_code == 0, result.output
+    assert "2 documents, 3 versions, 5 chunks, 2 artifacts" in result.output
+    again = CliRunner().invoke(app, ["db", "migrate-to-postgres", "--data-dir", str(data_dir),
+                                     "--database-url", pg_url])
+    assert again.exit_code == 1 and "empty" in again.output
