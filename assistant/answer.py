@@ -1,0 +1,459 @@
+"""Grounded answers without an LLM: the sentences of retrieved passages that answer a question,
+each carrying its citation, or a plain abstention with the nearest passages as "see also".
+
+Pure: `compose(question, hits, doc_texts)` takes retrieval hits and the stored texts of their
+documents and returns an `Answer`; offsets always point into the stored document text.
+"""
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.albanian import fold, lexical_tokens, words
+
+DATA = Path(__file__).parent / "data"
+
+# Evidence (query-term coverage of the best sentence, 0..1) below which the answer abstains,
+# per question language; calibrated by bench/calibrate_abstain.py (numbers in its docstring).
+# English questions match Albanian text only through the glossary, so their coverage says
+# little: they abstain only on names the documents never mention.
+ABSTAIN_THRESHOLD = {"sq": 0.45, "en": 0.0}
+DEFAULT_K = 10  # passages retrieved to answer from
+MAX_SENTENCES = 3
+KEEP_RATIO = 0.5  # a further sentence joins the answer when it scores this close to the best
+SEE_ALSO = 3
+HIT_WEIGHT = 0.3  # share of a sentence's score that comes from its passage's retrieval score
+LENGTH_FREE, LENGTH_EXPONENT = 20, 0.3  # longer sentences hold query terms by chance: damp them
+FORM_PENALTY = 0.3
+# Partial credit for a query term found near the sentence rather than in it.
+SECTION_CREDIT, CHUNK_CREDIT = 0.5, 0.35
+MIN_SENTENCE_WORDS = 5  # shorter pieces (labels, list letters) are joined with what follows
+MAX_SENTENCE_CHARS = 400
+MAX_JOINS = 2
+CONTEXT_CHARS = 300
+HEADING_WORDS = 12  # a line this short without end punctuation reads as a heading
+
+
+@lru_cache
+def _words() -> dict:
+    return json.loads((DATA / "answer_words.json").read_text(encoding="utf-8"))
+
+
+def phrase(lang: str, key: str) -> str:
+    return _words()["phrases"][lang][key]
+
+
+# ---------------------------------------------------------------- question language
+
+def question_lang(question: str) -> str:
+    """'en' or 'sq' by counting marker words; an Albanian letter (ë, ç) counts for Albanian,
+    so "How many inhabitants does Korçë have?" stays English."""
+    tokens = words(question)
+    en = {fold(w) for w in _words()["english_markers"]}
+    sq = {fold(w) for w in _words()["albanian_markers"]}
+    n_en = sum(t in en for t in tokens)
+    n_sq = sum(t in sq for t in tokens) + bool(re.search(r"[ëçËÇ]", question))
+    return "en" if n_en > n_sq else "sq"
+
+
+# ---------------------------------------------------------------- sentences with offsets
+
+_ABBREVIATIONS = {"nr", "etj", "psh", "z", "znj", "sh", "dt", "fq", "pra", "vol", "art", "p", "sh.a", "kap"}
+# A period ends a sentence when whitespace and a capital, digit, quote or bullet follow.
+_END = re.compile(r"[.!?]+(?=\s+[\"“„«(A-ZËÇ0-9•·\-])")
+# A single line break ends a sentence after end punctuation or before a list marker; other
+# breaks are wrapped lines (PDF text) and do not.
+_LINE_END = re.compile(r"(?<=[.!?:;])[ \t]*\n|\n(?=[ \t]*(?:[•·*\-–]|[a-zA-Z0-9]{1,2}[.)]\s))")
+# A blank line before a lowercase word that is not a list letter is a page or column break
+# inside a sentence (PDF text), not the end of one.
+_CONTINUED = re.compile(r"[a-zëç](?![.)])")
+_LABEL = re.compile(r"(?:^|\s)[A-ZËÇ][\w-]*\s+\d{1,3}$")  # "Masa 12." or "Neni 5." is a label, not an end
+_SOFT = re.compile(r";\s+|</p>\s*|\t+")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Spans (start, end) of the sentences of `text`, whitespace trimmed.
+
+    Ends: blank lines (unless a lowercase word continues the sentence), a line break after end
+    punctuation or before a list marker, and .!? before a capital;
+    abbreviations ("Nr.", "etj."), numbered labels ("Masa 12.") and dates do not end one.
+    Over-long pieces (table rows) are cut at semicolons, tabs and paragraph tags."""
+    cuts = {0, len(text)}
+    for m in re.finditer(r"\n\s*\n", text):
+        if not _CONTINUED.match(text, m.end()) or re.search(r"[.!?:;]\s*$", text[max(0, m.start() - 3) : m.start()]):
+            cuts.update((m.start(), m.end()))
+    for m in _LINE_END.finditer(text):
+        cuts.add(m.start())
+    for m in _END.finditer(text):
+        before = text[max(0, m.start() - 40) : m.start()]
+        last = fold(before.split()[-1]) if before.split() else ""
+        if last.strip("(").lower() in _ABBREVIATIONS or len(last) == 1 or _LABEL.search(before):
+            continue
+        cuts.add(m.end())
+    spans = []
+    bounds = sorted(cuts)
+    for a, b in zip(bounds, bounds[1:]):
+        spans.extend(_split_long(text, a, b))
+    return [s for s in (_trim(text, a, b) for a, b in spans) if s]
+
+
+def _split_long(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    if b - a <= MAX_SENTENCE_CHARS:
+        return [(a, b)]
+    out, start = [], a
+    for m in _SOFT.finditer(text, a, b):
+        if m.end() - start >= 40:
+            out.append((start, m.end()))
+            start = m.end()
+    out.append((start, b))
+    return out
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int] | None:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return (a, b) if re.search(r"\w", text[a:b]) else None
+
+
+# ---------------------------------------------------------------- data
+
+@dataclass
+class Citation:
+    n: int
+    chunk_id: int
+    document_id: str
+    title: str
+    page: int
+    start: int
+    end: int
+    text: str
+    quote: str
+    url: str
+
+
+@dataclass
+class Answer:
+    question: str
+    lang: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    evidence: float
+    backend: str = "offline"
+    disagreement: list[dict] = field(default_factory=list)
+
+    def public(self) -> dict:
+        return {"answer": self.answer, "abstained": self.abstained, "lang": self.lang,
+                "backend": self.backend, "evidence": round(self.evidence, 3),
+                "disagreement": self.disagreement, "citations": [asdict(c) for c in self.citations]}
+
+
+@dataclass
+class Candidate:
+    hit_rank: int
+    start: int  # in the document text
+    end: int
+    text: str
+    tokens: frozenset[str]
+    coverage: float = 0.0
+    score: float = 0.0
+
+
+def citation(n: int, hit, start: int, end: int, doc_text: str) -> Citation:
+    chunk = hit.chunk
+    return Citation(n=n, chunk_id=chunk.id, document_id=chunk.document_id, title=chunk.title, page=chunk.page,
+                    start=start, end=end, text=chunk.text, quote=doc_text[start:end],
+                    url=f"/documents/{chunk.document_id}?start={start}&end={end}#hl")
+
+
+# ---------------------------------------------------------------- scoring
+
+def candidates(hits, doc_texts: dict[str, str]) -> list[Candidate]:
+    """The sentences of every hit (whole, even where the chunk cuts one), short ones joined
+    with the next, with document offsets."""
+    out = []
+    for rank, hit in enumerate(hits):
+        c = hit.chunk
+        doc = doc_texts[c.document_id]
+        # split a window around the chunk so its first and last sentences are whole, and a
+        # heading that ends the chunk can take the sentence after it
+        lo, hi = max(0, c.start - CONTEXT_CHARS), min(len(doc), c.end + CONTEXT_CHARS)
+        spans = [(lo + a, lo + b) for a, b in split_sentences(doc[lo:hi]) if lo + b > c.start]
+        i = 0
+        while i < len(spans) and spans[i][0] < c.end:
+            start, end = spans[i]
+            joined, lead_in = 0, _LEAD_IN.search(doc[start:end])
+            while i + 1 < len(spans) and (
+                    (joined < MAX_JOINS and _incomplete(doc[start:end]))
+                    or (lead_in and spans[i + 1][1] - start <= MAX_SENTENCE_CHARS
+                        and _LIST_ITEM.match(doc[spans[i + 1][0] : spans[i + 1][1]]))):
+                i, joined = i + 1, joined + 1
+                end = spans[i][1]
+            out.append(Candidate(rank, start, end, doc[start:end], frozenset(lexical_tokens(doc[start:end]))))
+            i += 1
+    return out
+
+
+_LEAD_IN = re.compile(r":\d{0,2}$")  # "… anëtarët e mëposhtëm:10" (a footnote mark may follow)
+_LIST_ITEM = re.compile(r"[a-zA-Z0-9]{1,2}[.)]\s|[•·*\-–]\s?")
+
+
+def _incomplete(sentence: str) -> bool:
+    """Too short to stand alone, a heading ("Masa 16. Konsolidimi …") or a list's lead-in
+    ("… anëtarët e mëposhtëm:"): the sentence that follows says what it introduces. A lead-in
+    also takes the list items that follow it (see `candidates`)."""
+    if len(lexical_tokens(sentence)) < MIN_SENTENCE_WORDS or _LEAD_IN.search(sentence):
+        return True
+    return not re.search(r"[.!?;]\W{0,2}\d{0,2}$", sentence) and len(sentence.split()) <= HEADING_WORDS
+
+
+def query_terms(question: str, lang: str) -> list[str]:
+    """Stems to look for. English questions keep the glossary's Albanian terms, numbers and
+    names; their other words cannot match Albanian text."""
+    base = lexical_tokens(question)
+    if lang != "en":
+        return sorted(set(base))
+    glossary = lexical_tokens(question, expand_glossary=True)[len(base) :]
+    return sorted(set(glossary) | set(name_terms(question, lang)) | {t for t in base if t.isdigit()})
+
+
+def name_terms(question: str, lang: str) -> list[str]:
+    """Stems of the names a question mentions: capitalised words after the first (Fier,
+    Elbasan, KVSP), minus English words the glossary translates ("Measure 12")."""
+    found = []
+    for w in re.findall(r"[^\W\d_][\w'’-]*", question)[1:]:
+        if not w[0].isupper() or (lang == "en" and fold(w) in glossary_words()):
+            continue
+        found.extend(lexical_tokens(w))
+    return found
+
+
+@lru_cache
+def glossary_words() -> frozenset[str]:
+    from assistant.albanian import glossary
+
+    return frozenset(w for phrase_ in glossary() for w in phrase_.split())
+
+
+def score(question: str, lang: str, hits, cands: list[Candidate]) -> list[str]:
+    """Fill each candidate's coverage (IDF-weighted share of query terms found in it, with
+    partial credit for terms in its section path or elsewhere in its passage) and score
+    (coverage blended with the passage's fused retrieval score). Returns the query terms."""
+    terms = query_terms(question, lang)
+    if not terms or not cands:
+        return terms
+    m = len(cands)
+    df = {t: sum(t in c.tokens for c in cands) for t in terms}
+    weight = {t: math.log(1 + m / (1 + df[t])) for t in terms}
+    total = sum(weight.values())
+    chunk_tokens = {}
+    for c in cands:
+        chunk_tokens.setdefault(c.hit_rank, set()).update(c.tokens)
+    section_tokens = {r: set(lexical_tokens(" ".join(h.chunk.section or []) + " " + (h.chunk.title or "")))
+                      for r, h in enumerate(hits)}
+    lo, hi = min(h.score for h in hits), max(h.score for h in hits)
+    rel = [(h.score - lo) / (hi - lo) if hi > lo else 1.0 for h in hits]
+    for c in cands:
+        got = 0.0
+        for t in terms:
+            if t in c.tokens:
+                got += weight[t]
+            elif t in section_tokens[c.hit_rank]:
+                got += SECTION_CREDIT * weight[t]
+            elif t in chunk_tokens[c.hit_rank]:
+                got += CHUNK_CREDIT * weight[t]
+        c.coverage = got / total
+        length = (LENGTH_FREE / max(LENGTH_FREE, len(c.tokens))) ** LENGTH_EXPONENT
+        c.score = c.coverage * length * _form(c.text) * (1 - HIT_WEIGHT + HIT_WEIGHT * rel[c.hit_rank])
+    return terms
+
+
+def _form(text: str) -> float:
+    """References (URLs, page citations) and all-capital titles rarely answer anything."""
+    letters = [ch for ch in text if ch.isalpha()]
+    shouting = letters and sum(ch.isupper() for ch in letters) > 0.6 * len(letters)
+    if shouting or re.search(r"https?:|www\.|\bfq\.\s*\d", text):
+        return FORM_PENALTY
+    return 1.0
+
+
+def select(cands: list[Candidate]) -> list[Candidate]:
+    """The best sentence and up to two more that score close to it, each from another passage
+    and saying something else."""
+    chosen: list[Candidate] = []
+    for c in sorted(cands, key=lambda c: -c.score):
+        if len(chosen) == MAX_SENTENCES or (chosen and c.score < KEEP_RATIO * chosen[0].score):
+            break
+        if any(c.hit_rank == o.hit_rank or _similar(c, o) for o in chosen):
+            continue
+        chosen.append(c)
+    return chosen
+
+
+def _similar(a: Candidate, b: Candidate) -> bool:
+    union = a.tokens | b.tokens
+    return bool(union) and len(a.tokens & b.tokens) / len(union) > 0.5
+
+
+# ---------------------------------------------------------------- disagreement
+
+def figures(text: str) -> dict[str, str]:
+    """Figures a sentence states, keyed by what they measure: how often ('freq', as times a
+    year: "çdo muaj" and "një herë në muaj" both give '12') and counts with a unit
+    ('count:anetare' -> '9')."""
+    w = _words()
+    periods = {fold(k): YEARLY[v] for k, v in w["frequency_periods"].items()}
+    numbers = {fold(k): v for k, v in w["number_words"].items()}
+    units = {fold(u) for u in w["count_units"]}
+    toks = re.findall(r"\d+(?:[.,]\d+)?|%|[^\W\d_]+", fold(text))
+    found = {}
+    for i, t in enumerate(toks):
+        nxt = toks[i + 1 : i + 4]
+        if t == "cdo" and nxt:  # "çdo muaj", "çdo 3 muaj"
+            n = _number(nxt[0], numbers)
+            period = periods.get(nxt[1] if n is not None and len(nxt) > 1 else nxt[0])
+            if period:
+                found.setdefault("freq", _fmt(period / (n or 1)))
+        elif t == "here" and i > 0 and len(nxt) >= 2 and nxt[0] in ("ne", "per") and nxt[1] in periods:
+            n = _number(toks[i - 1], numbers)  # "dy herë në vit"
+            if n is not None:
+                found.setdefault("freq", _fmt(n * periods[nxt[1]]))
+        elif ((n := _number(t, numbers)) is not None and nxt and nxt[0] in units and t not in numbers
+              and (i == 0 or toks[i - 1] != "cdo")):
+            found.setdefault(f"count:{nxt[0][:5]}", _fmt(n))
+    return found
+
+
+YEARLY = {"day": 365, "week": 52, "month": 12, "quarter": 4, "half-year": 2, "year": 1}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _number(token: str, numbers: dict[str, int]):
+    if token in numbers:
+        return numbers[token]
+    if re.fullmatch(r"\d+(?:[.,]\d+)?", token):
+        return float(token.replace(",", ".")) if re.search(r"[.,]", token) else int(token)
+    return None
+
+
+def disagreements(chosen: list[Candidate], cands: list[Candidate]) -> list[tuple[str, list[Candidate]]]:
+    """Figures for the same measure that differ between strong sentences of different passages."""
+    if not chosen:
+        return []
+    # strong: holds the question's terms nearly as well as the best sentence, in a passage that
+    # retrieval ranked reasonably; the figures of such sentences are about the same thing
+    best = max(c.coverage for c in cands)
+    strong = [c for c in sorted(cands, key=lambda c: -c.score)
+              if c.coverage >= KEEP_RATIO * best and c.score >= 0.5 * chosen[0].score]
+    seen: dict[str, dict[str, Candidate]] = {}
+    for c in strong:
+        for key, value in figures(c.text).items():
+            seen.setdefault(key, {}).setdefault(value, c)
+    out = []
+    for key, by_value in seen.items():
+        sources = list(by_value.values())
+        if len(sources) > 1 and len({s.hit_rank for s in sources}) > 1:
+            out.append((key, sources[:MAX_SENTENCES]))
+    return out
+
+
+# ---------------------------------------------------------------- the answer
+
+def _with_marker(sentence: str, n: int) -> str:
+    s = " ".join(sentence.split()).rstrip(" ;,:")
+    return f"{s[:-1]} [{n}]." if s.endswith(".") else f"{s} [{n}]"
+
+
+def compose(question: str, hits, doc_texts: dict[str, str], lang: str | None = None,
+            unknown: list[str] = (), threshold: float | None = None) -> Answer:
+    """Answer `question` from `hits` (best first) whose documents' stored texts are `doc_texts`.
+    `unknown`: names in the question that no stored document mentions (see `unknown_names`)."""
+    lang = lang or question_lang(question)
+    cands = candidates(hits, doc_texts)
+    score(question, lang, hits, cands)
+    evidence = max((c.coverage for c in cands), default=0.0)
+    if unknown or evidence < (ABSTAIN_THRESHOLD[lang] if threshold is None else threshold):
+        return _abstain(question, lang, hits, cands, doc_texts, evidence)
+    chosen = select(cands)
+    conflicts = disagreements(chosen, cands)
+    if conflicts:  # every side of a disagreement is shown, then the best other sentences
+        sides = [c for _, srcs in conflicts for c in srcs]
+        rest = [c for c in chosen if all(c is not s for s in sides)]
+        chosen = list({id(c): c for c in sides}.values())
+        chosen += rest[: max(0, MAX_SENTENCES - len(chosen))]
+    cites, lines, number = [], [], {}
+    for c in chosen:
+        number[id(c)] = len(cites) + 1
+        hit = hits[c.hit_rank]
+        cites.append(citation(number[id(c)], hit, c.start, c.end, doc_texts[hit.chunk.document_id]))
+        lines.append(_with_marker(c.text, number[id(c)]))
+    notes = [{"measure": key, "values": [{"value": figures(s.text)[key], "n": number[id(s)]} for s in srcs]}
+             for key, srcs in conflicts]
+    head = phrase(lang, "disagree") if conflicts else phrase(lang, "lead_in")
+    text = "\n".join(([head] if head else []) + lines)
+    return Answer(question, lang, text, False, cites, evidence, disagreement=notes)
+
+
+def _abstain(question, lang, hits, cands, doc_texts, evidence) -> Answer:
+    """The plain "not in the documents" with each of the nearest passages' best sentence."""
+    cites = []
+    for rank, hit in enumerate(hits[:SEE_ALSO]):
+        own = [c for c in cands if c.hit_rank == rank]
+        if not own:
+            continue
+        best = max(own, key=lambda c: c.score)
+        cites.append(citation(len(cites) + 1, hit, best.start, best.end, doc_texts[hit.chunk.document_id]))
+    return Answer(question, lang, phrase(lang, "abstain"), True, cites, evidence)
+
+
+# ---------------------------------------------------------------- the path of a question
+
+def document_texts(store, hits) -> dict[str, str]:
+    texts = {}
+    for hit in hits:
+        doc_id = hit.chunk.document_id
+        if doc_id not in texts:
+            doc = store.get_document(doc_id)
+            texts[doc_id] = doc.text if doc else ""
+    return texts
+
+
+def unknown_names(store, question: str, lang: str) -> list[str]:
+    """Names the question mentions that no stored passage contains: a question about a place
+    or body the documents never mention is not answered from passages about others."""
+    return [t for t in name_terms(question, lang) if not store.lexical_search([t], 1)]
+
+
+def ask(services, question: str, k: int = DEFAULT_K, producer: str = "api") -> tuple[Answer, str]:
+    """Retrieve, answer (the LLM when configured and its reply validates, else offline), and
+    store the answer as an artifact. Returns the answer and the artifact id."""
+    from datetime import datetime, timezone
+
+    from assistant.llm import llm_answer
+
+    hits = services.retriever.search(question, k=k)
+    doc_texts = document_texts(services.store, hits)
+    lang = question_lang(question)
+    unknown = unknown_names(services.store, question, lang)
+    result = compose(question, hits, doc_texts, lang, unknown)
+    if services.settings.llm_url and not unknown:  # no model is asked about what no document names
+        written = llm_answer(services.settings, question, result.lang, hits, doc_texts)
+        if written:
+            written.evidence = result.evidence
+            result = written
+    artifact_id = services.store.save_artifact("answer", {
+        "question": question, "backend": result.backend, "lang": result.lang, "abstained": result.abstained,
+        "evidence": round(result.evidence, 4),
+        "retrieved": [{"chunk_id": h.chunk.id, "document_id": h.chunk.document_id, "score": h.score,
+                       "lexical": h.lexical, "dense": h.dense} for h in hits],
+        "citations": [asdict(c) for c in result.citations], "answer": result.answer,
+        "disagreement": result.disagreement,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "producer": producer})
+    return result, artifact_id

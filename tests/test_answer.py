@@ -1,0 +1,152 @@
+"""Offline answers: sentence spans, language, citations into the stored text, abstention,
+disagreement, the artifact, and the /api/ask routes and CLI over the ingested corpus."""
+import json
+import re
+
+from typer.testing import CliRunner
+
+from assistant.answer import ask, compose, figures, question_lang, split_sentences
+from assistant.retrieve import Hit
+from assistant.store.base import ChunkRecord
+from tests.conftest import FIXTURES
+
+OCR_TEXT = (FIXTURES / "mekanizmat-ekzistues-kvsp-ocr.txt").read_text(encoding="utf-8")
+REGULATION = ("Neni 9 – Mbledhjet e KVSP-së\n\n1. KVSP-ja mblidhet në mbledhje të zakonshme të paktën dy herë në "
+              "vit, si rregull një herë në gjashtëmujorin e parë dhe një herë në gjashtëmujorin e dytë.\n\n"
+              "2. Mbledhjet zhvillohen në mjediset e Bashkisë Lumëz.")
+MINUTES = ("Procesverbal i mbledhjes 1/2024\n\nKryetari kujtoi se sipas praktikës së re KVSP-ja mblidhet çdo 3 muaj "
+           "në sallën e Bashkisë.")
+
+
+def hit(doc_id: str, text: str, score: float, chunk_id: int) -> Hit:
+    chunk = ChunkRecord(id=chunk_id, document_id=doc_id, version=1, ord=0, page=1, section=[], start=0,
+                        end=len(text), text=text, title=doc_id)
+    return Hit(chunk, score, None, None)
+
+
+def test_sentences_are_exact_spans_and_labels_abbreviations_and_broken_lines_do_not_end_them():
+    text = ("Masa 12. Funksionimi i plotë i KVSP-ve. Vendim Nr. 1139, datë 24.12.2020, etj. u miratua.\n"
+            "Bashkisë së Elbasanit, e cila në vitin\n2016 krijoi KVSP-në. Anëtarët janë:\na) Kryetari i Bashkisë;\n"
+            "b) Kryetari i Këshillit Bashkiak\n\nNxënësit gjejnë mjetet për\n\npërmbushjen e nevojave.")
+    spans = split_sentences(text)
+    pieces = [text[a:b] for a, b in spans]
+    assert pieces == ["Masa 12. Funksionimi i plotë i KVSP-ve.",
+                      "Vendim Nr. 1139, datë 24.12.2020, etj. u miratua.",
+                      "Bashkisë së Elbasanit, e cila në vitin\n2016 krijoi KVSP-në.", "Anëtarët janë:",
+                      "a) Kryetari i Bashkisë;", "b) Kryetari i Këshillit Bashkiak",
+                      "Nxënësit gjejnë mjetet për\n\npërmbushjen e nevojave."]
+    ocr = split_sentences(OCR_TEXT)
+    assert len(ocr) > 50 and all(OCR_TEXT[a:b].strip() == OCR_TEXT[a:b] for a, b in ocr)
+
+
+def test_question_language():
+    assert question_lang("Kush janë anëtarët e KVSP-së?") == "sq"
+    assert question_lang("Sa banorë ka qyteti i Korçës?") == "sq"
+    assert question_lang("Who are the members of the council?") == "en"
+    assert question_lang("How many inhabitants does the city of Korçë have?") == "en"
+
+
+def test_figures_compare_frequencies_as_times_a_year():
+    assert figures("KVSP-ja mblidhet të paktën dy herë në vit")["freq"] == "2"
+    assert figures("mblidhet çdo 3 muaj")["freq"] == "4"
+    assert figures("një herë në muaj") == figures("çdo muaj") == {"freq": "12"}
+    assert figures("Aksidente rrugore me pasoja të rënda 153 raste") == {"count:raste": "153"}
+
+
+def test_differing_figures_are_shown_side_by_side_with_their_citations():
+    hits = [hit("rregullore", REGULATION, 0.9, 1), hit("procesverbal", MINUTES, 0.85, 2)]
+    result = compose("Sa shpesh mblidhet KVSP-ja?", hits, {"rregullore": REGULATION, "procesverbal": MINUTES})
+    assert not result.abstained
+    assert result.answer.startswith("Dokumentet japin shifra të ndryshme")
+    values = {v["value"]: v["n"] for d in result.disagreement if d["measure"] == "freq" for v in d["values"]}
+    assert {"2", "4"} <= set(values)
+    cited = {c.n: c for c in result.citations}
+    assert "dy herë në vit" in cited[values["2"]].quote and "çdo 3 muaj" in cited[values["4"]].quote
+    assert f"[{values['2']}]" in result.answer and f"[{values['4']}]" in result.answer
+
+
+def test_albanian_answer_cites_every_sentence_with_exact_spans(services):
+    result, artifact_id = ask(services, "Kush janë anëtarët e KVSP-së?")
+    assert not result.abstained and result.backend == "offline"
+    lines = result.answer.splitlines()
+    assert 1 <= len(lines) <= 3 and all(re.search(r"\[\d+\]", line) for line in lines)
+    for c in result.citations:
+        doc = services.store.get_document(c.document_id)
+        assert doc.text[c.start:c.end] == c.quote and c.quote.strip()
+        assert c.url == f"/documents/{c.document_id}?start={c.start}&end={c.end}#hl"
+        assert c.text and c.title and c.page >= 1
+    stored = services.store.get_artifact(artifact_id)
+    assert stored["kind"] == "answer" and stored["question"] == "Kush janë anëtarët e KVSP-së?"
+    assert stored["retrieved"] and {"chunk_id", "score", "lexical", "dense"} <= set(stored["retrieved"][0])
+    assert stored["citations"][0]["quote"] == result.citations[0].quote and stored["created_at"]
+
+
+def test_english_question_gets_an_english_lead_in_and_the_albanian_sentences(services):
+    result, _ = ask(services, "What is community policing?")
+    assert result.lang == "en" and not result.abstained
+    assert result.answer.startswith("The documents say:")
+    body = result.answer.split("\n", 1)[1]
+    for c in result.citations:
+        assert " ".join(c.quote.split())[:40] in body
+
+
+def test_out_of_scope_questions_abstain_in_their_language_with_see_also(services):
+    sq, _ = ask(services, "Cili është kryeqyteti i Francës?")
+    en, _ = ask(services, "How many officers does the Korçë municipal police have?")
+    assert sq.abstained and sq.answer == "Dokumentet nuk e thonë këtë."
+    assert en.abstained and en.answer == "The documents do not say this."
+    assert sq.citations and "[" not in sq.answer
+
+
+def test_api_ask_and_stream_and_artifact(client):
+    body = client.post("/api/ask", json={"question": "Çfarë synon Masa 12?"}).json()
+    assert {"answer", "abstained", "citations", "artifact_id", "backend"} <= set(body)
+    assert {"n", "chunk_id", "document_id", "title", "page", "start", "end", "text", "quote", "url"} <= set(
+        body["citations"][0])
+    artifact = client.get(f"/api/artifacts/{body['artifact_id']}").json()
+    assert artifact["answer"] == body["answer"]
+    with client.stream("POST", "/api/ask/stream", json={"question": "Çfarë synon Masa 12?"}) as r:
+        events = [json.loads(line) for line in r.iter_lines() if line]
+    assert "".join(e["text"] for e in events if e["type"] == "delta") == body["answer"]
+    assert events[-1]["type"] == "done" and events[-1]["citations"] == body["citations"]
+    assert client.post("/api/ask", json={"question": "  "}).json()["error"]["code"] == "empty_question"
+    assert client.get("/api/artifacts/nope").status_code == 404
+
+
+def test_viewer_highlights_the_span_and_escapes_document_html(client, fresh_services):
+    from assistant.ingestion import ingest_bytes
+    from web.app import create_app
+    from fastapi.testclient import TestClient
+
+    text = "Njoftim\n\nKujdes: <script>alert(1)</script> KVSP-ja mblidhet çdo muaj në sallën e Bashkisë.\n"
+    doc = ingest_bytes(fresh_services, "njoftim.txt", text.encode()).document
+    stored = fresh_services.store.get_document(doc.id).text
+    start = stored.index("KVSP-ja")
+    end = stored.index(".", start) + 1
+    with TestClient(create_app(fresh_services.settings, fresh_services)) as c:
+        page = c.get(f"/documents/{doc.id}?start={start}&end={end}").text
+    assert f'<mark id="hl" tabindex="-1">{stored[start:end]}</mark>' in page
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert client.get("/documents/nope").status_code == 404
+
+
+def test_chat_page_has_examples_and_switches_language(client):
+    sq = client.get("/").text
+    assert "Shembuj pyetjesh" in sq and 'id="chat-text"' in sq and "/static/chat.js" in sq
+    assert "Example questions" in client.get("/?lang=en").text
+
+
+def test_cli_ask_prints_answer_and_numbered_sources(services, monkeypatch):
+    from assistant import settings as settings_module
+    from web.cli import app
+
+    monkeypatch.setenv("KVSP_DATA_DIR", str(services.settings.data_dir))
+    settings_module.get_settings.cache_clear()
+    try:
+        out = CliRunner().invoke(app, ["ask", "Çfarë synon Masa 12?"])
+        data = CliRunner().invoke(app, ["ask", "Çfarë synon Masa 12?", "--json"])
+    finally:
+        settings_module.get_settings.cache_clear()
+    assert out.exit_code == 0, out.output
+    assert "[1]" in out.output and "Burimet:" in out.output and "faqja" in out.output
+    assert json.loads(data.output)["citations"][0]["n"] == 1

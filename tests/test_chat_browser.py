@@ -1,0 +1,77 @@
+"""A real browser on the real app: ask in the chat page, click a citation, see the quote
+highlighted in the document viewer. Debian's chromium driven by Playwright."""
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def base_url(app):
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_ask_click_citation_and_see_the_quote_highlighted(base_url, browser):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(base_url + "/")
+    assert page.locator("button.example").count() >= 3  # the empty state offers examples
+    page.fill("#q", "Kush janë anëtarët e KVSP-së?")
+    page.press("#q", "Enter")  # Enter sends
+    answer = page.locator(".turn.assistant .answer:not(.streaming)").first
+    answer.locator("a.chip").first.wait_for(timeout=30_000)
+    assert not re.search(r"\[\d+\]", answer.inner_text())  # markers became chips
+    source = page.locator(".turn.assistant .sources li").first
+    quote = " ".join(source.locator("blockquote").inner_text().split())
+    assert quote
+    shot = ROOT / "docs" / "chat.png"
+    shot.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(shot))
+
+    answer.locator("a.chip").first.focus()  # chips are focusable; Enter follows the link
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/documents/**")
+    mark = page.locator("mark#hl")
+    mark.wait_for()
+    highlighted = " ".join("".join(page.locator("mark").all_inner_texts()).split())
+    assert quote in highlighted
+    box = mark.bounding_box()
+    assert box and 0 <= box["y"] < 900  # scrolled into view
+    assert page.locator(".viewer-page.current mark#hl").count() == 1  # on the page that holds it
+
+    page.go_back()  # the conversation is kept for the browser session
+    page.locator(".turn.assistant a.chip").first.wait_for()
+    assert page.locator(".turn.user").count() == 1
+    page.close()
