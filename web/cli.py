@@ -146,9 +146,9 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None)):
 
 
 def _register_commands() -> None:
-    from web import cli_admin, cli_ask, cli_db, cli_minutes, cli_plan
+    from web import cli_admin, cli_ask, cli_db, cli_eval, cli_minutes, cli_plan
 
-    for module in (cli_ask, cli_minutes, cli_plan, cli_admin, cli_db):
+    for module in (cli_ask, cli_minutes, cli_plan, cli_admin, cli_db, cli_eval):
         module.register(app)
 
 

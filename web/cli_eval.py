@@ -10,6 +10,8 @@ from pathlib import Path
 import typer
 
 LANGS = {"sq": ("sq",), "en": ("en",), "both": ("sq", "en")}
+QUESTIONS_HELP = ('Question set, JSONL, one question a line: {"id", "question", "question_en", "answerable", '
+                  '"gold": [{"quote"}]}')
 
 
 def inprocess_qa(services):
@@ -119,7 +121,7 @@ def print_extract(result: dict, folder: Path) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("eval")
     def eval_(questions: Path = typer.Argument(None, exists=True, dir_okay=False,
-                                               help="Question set, JSONL (see README: Evaluation)"),
+                                               help=QUESTIONS_HELP),
               extract: Path = typer.Option(None, "--extract", exists=True, file_okay=False,
                                            help="Folder of documents with *.gold.json annotations"),
               only: str = typer.Option(None, help="With --extract: comma-separated subset of "
