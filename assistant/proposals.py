@@ -1,8 +1,11 @@
 """Citizens' concerns -> proposed plan rows.
 
 A concern is an item of a 'concerns' section of consultation notes (numbered, bulleted or a
-paragraph), or, in texts without such a section (minutes, notes), a paragraph or item that
-names a known safety topic with a complaint, a figure or a place. Each becomes a row in the
+paragraph), or, in texts without such a section (minutes, notes), a sentence that names a known
+safety topic with a complaint, a figure or a place: adjacent sentences of a paragraph on one topic
+are one concern, a sentence listing several topics clause by clause gives one per clause, and a
+topic the minutes come back to gives one row. Attendance lines, rows of task tables and topic words
+inside capitalised names ('Z. Ndriçim Hasaj' is not lighting) are never concerns. Each becomes a row in the
 plan-row shape with the problem as the text states it, a suggested priority and its reason,
 activities (what the citizens asked for, else the topic's usual ones), likely responsible
 institutions, a suggested deadline, the source span, and the strategy measure it serves.
@@ -18,7 +21,9 @@ from pathlib import Path
 from typing import Callable
 
 from assistant.albanian import fold
-from assistant.plan import LEVELS, normalise_priority, squash
+from assistant.gazetteer import honorifics
+from assistant.meeting import parse_person, split_people
+from assistant.plan import LEVELS, header_field, normalise_priority, squash
 
 DATA = Path(__file__).parent / "data"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -30,8 +35,12 @@ _PLACE = re.compile(
     r"ish-[a-zçë]+|pranë|afër|te|tek)\s+(?:[a-zçë-]+\s+){0,3}?)?"
     r"(?:[A-ZÇË][\w’'-]+|„[^”]+”|\"[^\"]+\")(?:\s+(?:e|i|të|së|\d+|[A-ZÇË][\w’'-]+|„[^”]+”))*")
 _PLACE_HEAD = re.compile(r"^(?:Lagj|Rrug|Bulevard|Shesh|Park|Treg|fshat|NJA|Njësia|Shkoll|Gjimnaz|Qendr|Kryqëzim|ish-|pranë|afër|te |tek )")
-_FIGURE = re.compile(r"(?<![\w.:])(?<!nr\. )(?:rreth\s+)?\d+(?:[.,]\d+)?(?:\s*[–-]\s*\d+)?(?:\s+(?:nga\s+\d+\s+)?[^\s,.;:]+){1,3}")
+_FIGURE = re.compile(r"(?<![\w.:])(?<!nr\. )(?<![Pp]ika )(?:rreth\s+)?\d+(?:[.,]\d+)?(?:\s*[–-]\s*\d+)?(?:\s+(?:nga\s+\d+\s+)?[^\s,.;:]+){1,3}")
 _MUNICIPALITY = re.compile(r"\bBashki(?:a|së|në|ak)\s+(?:e\s+)?([A-ZÇË][a-zçë]+)")
+_TOKEN = re.compile(r"[^\W_]+")
+_CELL = re.compile(r"(?:^|;)\s*([^:;\n]{1,40}?)\s*:(?!\d)")  # 'Detyra:' in 'Nr.: 1; Detyra: …; Afati: …'
+_ITEM = re.compile(r"^\s*(?:\d{1,2}[:.]\d{2}\s*[–—-]\s*)?(?:P|pika\s*|pika e\s*)\d{1,2}\b", re.I)
+_TIME_EVENT = re.compile(r"^\s*\d{1,2}[:.]\d{2}\s*[–—-]?\s*")
 _DEADLINE = re.compile(r"\b(?:deri\s+(?:më|në|ne|me)\s+[^.;,]+|brenda\s+[^.;,]+|para\s+sezonit[^.;,]*)", re.I)
 
 
@@ -82,7 +91,7 @@ def _section_kind(heading: str) -> str | None:
 
 def _is_heading(line: str) -> bool:
     s = line.strip()
-    letters = [c for c in s if c.isalpha()]
+    letters = [c for c in re.sub(r"\([^)]*\)", "", s) if c.isalpha()]  # 'RENDI I DITËS (OK nga të gjithë)'
     if not letters or len(s) > 90 or _MARKER.match(s):
         return False
     upper = sum(c.isupper() for c in letters) / len(letters)
@@ -111,6 +120,8 @@ def split_units(text: str) -> list[Unit]:
         if _is_numbered_title(line) and _section_kind(line):
             section, current = _section_kind(line), None
             continue
+        if section == "other" and _ITEM.match(_MARKER.sub("", line)):
+            section = None  # '10:05 – pika 2 – vjedhjet': the discussion of an item follows the agenda
         lead = len(line) - len(line.lstrip())
         wrapped = line.lstrip()[:1].islower() or text[current.end - 1 : current.end] in (",", "-") if current else False
         if current is None or _MARKER.match(line) or not wrapped:
@@ -153,6 +164,43 @@ def _topics(words: list[str]) -> list[dict]:
     return [t for t in rules()["topics"] if _has(words, t["cues"])]
 
 
+def _opens(text: str, at: int) -> bool:
+    """Does the word at `at` open the text, a line, a sentence, a clause or a list item? Not after an
+    initial or a title ('N. Hasaj', 'Z. Hasaj')."""
+    before = text[:at].rstrip(" \t")
+    if not before or before[-1] in "\n:;!?–—(" or (before[-1] == "-" and len(before) < at):  # not 'Fushë-Gurras'
+        return True
+    if before[-1] != ".":
+        return False
+    prev = re.search(r"(\S+)\.$", before)
+    word = prev.group(1) if prev else ""
+    return not (fold(word + ".") in _titles() or re.fullmatch(r"[A-ZÇË][a-zçë]?|[Nn]r", word))
+
+
+@lru_cache
+def _titles() -> frozenset[str]:
+    return frozenset(fold(h) for h in honorifics())
+
+
+def _is_title(word: str) -> bool:
+    return word[:1].isupper() and not word.isupper()
+
+
+def _topic_words(text: str) -> list[str]:
+    """Folded words for topic cues, with the words of capitalised names blanked: a person's name
+    ('Z. Ndriçim Hasaj', 'Drita Kola – KP') or a place's is not a topic. A capitalised word is a name
+    inside a sentence, or at its start when another capitalised word follows."""
+    tokens = list(_TOKEN.finditer(text))
+    out = []
+    for i, m in enumerate(tokens):
+        word = m.group(0)
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        pair = nxt is not None and _is_title(nxt.group(0)) and not text[m.end() : nxt.start()].strip()
+        folded = _WORD.findall(fold(word))
+        out.extend(["_"] * len(folded) if _is_title(word) and (pair or not _opens(text, m.start())) else folded)
+    return out
+
+
 def _raise(level: str) -> str:
     return LEVELS[max(LEVELS.index(level) - 1, 0)]
 
@@ -167,7 +215,7 @@ def suggest_priority(text: str) -> tuple[str, str]:
             level = normalise_priority(" ".join(words[at : at + 4]))
             if level:
                 return level, "siç e shkruan teksti"
-    topics = _topics(words)
+    topics = _topics(_topic_words(text))
     if topics:
         best = min(topics, key=lambda t: LEVELS.index(t["priority"]))
         level, reason = best["priority"], best["reason"]
@@ -233,8 +281,7 @@ def concern_row(text: str, unit: Unit, municipality: str, document_id: str | Non
     start, end = kept[0][0], kept[-1][1]
     quote = text[start:end]
     requests = [text[a:b] for a, b in sentences if _is_request(text[a:b])]
-    statement_words = _words(quote)
-    topics = _topics(statement_words) or _topics(_words(body))
+    topics = _topics(_topic_words(quote)) or _topics(_topic_words(body))
     level, reason = suggest_priority(body)
     places = _places(quote)
     speaker_places = [p for p in _places(speaker) if fold(p) not in fold(quote)]
@@ -259,32 +306,133 @@ def concern_row(text: str, unit: Unit, municipality: str, document_id: str | Non
     return row
 
 
+# ---------- what is not a concern ----------
+def _is_task_header(labels: list[str]) -> bool:
+    """Column labels of a task, status or plan table; a table with a problem column (concerns) is not one."""
+    fields = [header_field(label) for label in labels]
+    return sum(f is not None for f in fields) >= 2 and "problem" not in fields
+
+
+def task_table_spans(text: str) -> list[tuple[int, int]]:
+    """Lines that are rows of a task table, as the text keeps them: 'Nr.: 1; Detyra: …; Afati: …' (Word and
+    PDF tables), or '| … | … |' under a header row of such labels. They record work, not concerns."""
+    spans, task_table, at = [], None, 0
+    for line in text.split("\n"):
+        start, end = at, at + len(line)
+        at = end + 1
+        stripped = line.strip()
+        if stripped.startswith("|") and stripped.count("|") >= 3:
+            if task_table is None:  # the first row of a pipe table is its header
+                task_table = _is_task_header([c.strip() for c in stripped.strip("|").split("|")])
+            if task_table:
+                spans.append((start, end))
+            continue
+        task_table = None
+        labels = _CELL.findall(line)
+        if len(labels) >= 2 and _is_task_header(labels):
+            spans.append((start, end))
+    return spans
+
+
+def is_attendance(line: str) -> bool:
+    """Who came, left or was there: '10:40 – vjen V. Dervishi (PRGJ)', 'N. Hasaj – KP Lumëz',
+    'imam F. Lleshi – Myftinia; dom N. Gjoka'. Each part must be a person with at most an institution."""
+    body = line[_MARKER.match(line).end():] if _MARKER.match(line) else line
+    event = _TIME_EVENT.match(body)
+    if event and _has(_words(body[event.end():])[:3], rules()["attendance_events"]):
+        return True
+    parts = split_people(body.strip())
+    for part, _ in parts:
+        parsed = parse_person(part)
+        if not parsed:
+            return False
+        person, at = parsed
+        rest = part[at + len(person.name):]
+        if ":" in rest or not re.match(r"\s*(?:$|[–—,(-])", rest) or len(rest.split()) > 16:
+            return False
+    return bool(parts)
+
+
+# ---------- the concerns of a text ----------
+def _qualifies(sentence: str) -> bool:
+    """A sentence on a topic states a concern when it complains, counts or places; not a report of work done."""
+    r, words = rules(), _words(sentence)
+    if _has(words, r["report_words"]):
+        return False
+    return bool(_has(words, r["concern_markers"]) or _FIGURE.search(sentence) or _places(sentence))
+
+
+def _topic_names(text: str) -> list[str]:
+    return [t["name"] for t in _topics(_topic_words(text))]
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    piece = text[start:end]
+    return start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip(" ."))
+
+
+def _listed(text: str, start: int, end: int) -> list[tuple[int, int, list[str]]]:
+    """A sentence that lists topics clause by clause ('Qose lexon listën: gara me makina…, ndriçimi te
+    Stacioni, qentë te Tregu i Ri'): its clauses on a topic, when at least three topics differ; else []."""
+    sentence = text[start:end]
+    colon = re.search(r":(?!\d)", sentence)
+    cuts, depth = [colon.end() if colon else 0], 0
+    for i, c in enumerate(sentence):
+        depth += (c in "(„“") - (c in ")”")
+        if c in ",;" and depth <= 0 and i >= cuts[0]:
+            cuts.append(i + 1)
+    cuts.append(len(sentence) + 1)
+    clauses = []
+    for a, b in zip(cuts, cuts[1:]):
+        a, b = _trimmed(text, start + a, start + b - 1)
+        names = _topic_names(text[a:b]) if b > a else []
+        if names:
+            clauses.append((a, b, names))
+    return clauses if len({names[0] for _, _, names in clauses}) >= 3 else []
+
+
+def _unit_concerns(text: str, u: Unit) -> list[tuple[int, int, list[str]]]:
+    """The concerns of one paragraph, as (start, end, topic names): adjacent sentences that share a topic
+    are one concern; a sentence listing several topics gives one per clause."""
+    found, joinable = [], False
+    for start, end in _sentences(text[u.start : u.end], u.start):
+        sentence = text[start:end]
+        names = _topic_names(sentence)
+        if not names or not _qualifies(sentence):
+            continue
+        listed = _listed(text, start, end)
+        if listed:
+            found.extend(listed)
+            joinable = False
+        elif joinable and set(names) & set(found[-1][2]):
+            a, _, before = found[-1]
+            found[-1] = (a, end, before + [n for n in names if n not in before])
+        else:
+            found.append((start, end, names))
+            joinable = True
+    return found
+
+
 def find_concerns(text: str) -> list[Unit]:
     """The units of `text` that state a concern (see the module doc)."""
     r = rules()
-    units = [u for u in split_units(text) if u.section != "other"]
+    tables = task_table_spans(text)
 
-    def labelled_out(u: Unit) -> bool:
-        label = _label(text[u.start : u.end])
-        return bool(label) and (_has(_words(label), r["metadata_labels"]) or _section_kind(label) == "other")
+    def left_out(u: Unit) -> bool:
+        unit = text[u.start : u.end]
+        label = _label(unit)
+        return (bool(label) and (_has(_words(label), r["metadata_labels"]) or _section_kind(label) == "other")) or \
+            is_attendance(unit) or any(a <= u.start < b for a, b in tables)
 
+    units = [u for u in split_units(text) if u.section != "other" and not left_out(u)]
     if any(u.section == "concerns" for u in units):
-        return [u for u in units if u.section == "concerns" and not labelled_out(u) and _words(text[u.start:u.end])]
+        return [u for u in units if u.section == "concerns" and _words(text[u.start:u.end])]
     chosen, seen = [], set()
     for u in units:
-        if labelled_out(u):
-            continue
-        for start, end in _sentences(text[u.start : u.end], u.start):
-            sentence = text[start:end]
-            words = _words(sentence)
-            topics = _topics(words)
-            if not topics or _has(words, r["report_words"]):
+        for start, end, names in _unit_concerns(text, u):
+            if names[0] in seen:  # minutes come back to a topic several times: one row for it
                 continue
-            if not (_has(words, r["concern_markers"]) or _FIGURE.search(sentence) or _places(sentence)):
-                continue
-            if topics[0]["name"] in seen:  # minutes come back to a topic several times: one row each
-                continue
-            seen.add(topics[0]["name"])
+            seen.add(names[0])
             chosen.append(Unit(start, end, u.section))
     return chosen
 

@@ -49,6 +49,30 @@ def client(app):
         yield c
 
 
+@pytest.fixture(scope="session")
+def live_url(app):
+    """The session's app behind a real HTTP server on a free port (for browsers and HTTP harnesses)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
 @pytest.fixture()
 def fresh_services(tmp_path, services):
     """An empty data folder sharing the session's loaded embedder (for tests that write)."""

@@ -1,9 +1,6 @@
 """A real browser on the real app: ask in the chat page, click a citation, see the quote
 highlighted in the document viewer. Debian's chromium driven by Playwright."""
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,24 +14,6 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium
 
 
 @pytest.fixture(scope="module")
-def base_url(app):
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -44,9 +23,9 @@ def browser():
         b.close()
 
 
-def test_ask_click_citation_and_see_the_quote_highlighted(base_url, browser):
+def test_ask_click_citation_and_see_the_quote_highlighted(live_url, browser):
     page = browser.new_page(viewport={"width": 1200, "height": 900})
-    page.goto(base_url + "/")
+    page.goto(live_url + "/")
     assert page.locator("button.example").count() >= 3  # the empty state offers examples
     page.fill("#q", "Kush janë anëtarët e KVSP-së?")
     page.press("#q", "Enter")  # Enter sends

@@ -5,8 +5,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 import typer
@@ -17,26 +15,6 @@ from tests.conftest import FIXTURES, SAMPLES
 EVAL = FIXTURES / "eval"
 QUESTIONS = EVAL / "qa-dev.jsonl"
 NOTES_SAMPLE = "shenime-sekretari-gurras-2024-11-07.txt"
-
-
-@pytest.fixture(scope="module")
-def served(app):
-    """The session's app behind a real HTTP server on a free port."""
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def kvsp_eval(args: list[str], data_dir) -> dict:
@@ -62,9 +40,9 @@ def harness(script: str, *args: str) -> str:
     return out.stdout
 
 
-def test_question_eval_agrees_with_run_qa(services, served, tmp_path):
+def test_question_eval_agrees_with_run_qa(services, live_url, tmp_path):
     ours = kvsp_eval([str(QUESTIONS)], services.settings.data_dir)
-    harness("run_qa.py", str(QUESTIONS), "--base", served, "--json", str(tmp_path / "qa.json"))
+    harness("run_qa.py", str(QUESTIONS), "--base", live_url, "--json", str(tmp_path / "qa.json"))
     shared = json.loads((tmp_path / "qa.json").read_text())
     assert ours["errors"] == [] and shared["summary"]["errors"] == 0
     for lang in ("sq", "en"):
@@ -74,13 +52,13 @@ def test_question_eval_agrees_with_run_qa(services, served, tmp_path):
         [(r["id"], r["lang"], r["rank"]) for r in shared["rows"]]
 
 
-def test_extraction_eval_agrees_with_run_extract(services, served, tmp_path):
+def test_extraction_eval_agrees_with_run_extract(services, live_url, tmp_path):
     folder = tmp_path / "samples"
     folder.mkdir()
     for name in (NOTES_SAMPLE, NOTES_SAMPLE + ".gold.json"):
         shutil.copy(SAMPLES / name, folder / name)
     ours = kvsp_eval(["--extract", str(folder), "--only", "actions,minutes"], services.settings.data_dir)
-    shared = json.loads(harness("run_extract.py", "--dir", str(folder), "--base", served,
+    shared = json.loads(harness("run_extract.py", "--dir", str(folder), "--base", live_url,
                                 "--only", "actions,minutes", "--json", "-"))
     assert ours["summary"]["actions"]["gold"] > 0 and ours["summary"]["minutes"]["files"] == 1
     assert ours["errors"] == shared["errors"] == []
@@ -88,13 +66,13 @@ def test_extraction_eval_agrees_with_run_extract(services, served, tmp_path):
     assert ours["files"] == shared["files"]
 
 
-def test_eval_against_base_url_matches_in_process(services, served):
+def test_eval_against_base_url_matches_in_process(services, live_url):
     """`--base` scores the served product with the same code: same ranks as in-process."""
     from assistant.evaluation import http_callables, load_questions, run_qa
     from web.cli_eval import inprocess_qa
 
     items = load_questions(QUESTIONS)[:6]
-    over_http = run_qa(items, http_callables(served)[0], None)
+    over_http = run_qa(items, http_callables(live_url)[0], None)
     in_process = run_qa(items, inprocess_qa(services)[0], None)
     assert [r["rank"] for r in over_http.rows] == [r["rank"] for r in in_process.rows]
     assert any(r["rank"] for r in in_process.rows)

@@ -17,9 +17,12 @@ def minutes(notes: Path = typer.Argument(..., exists=True, dir_okay=False, help=
             as_json: bool = typer.Option(False, "--json", help="print meeting, actions and draft as JSON")):
     """Draft a procesverbal from a secretary's notes."""
     from assistant.minutes import draft_docx, prepare
+    from assistant.minutes_polish import polish_draft
+    from assistant.settings import get_settings
 
     text = notes.read_text(encoding="utf-8")
     meeting, actions, draft = prepare(text)
+    draft = polish_draft(get_settings(), text, draft)  # offline draft unless KVSP_LLM_URL is set
     if output:
         output.write_bytes(draft_docx(meeting, actions))
         err.print(f"wrote {output}")

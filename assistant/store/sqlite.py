@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(document_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(lex, tokenize = 'unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts_vocab USING fts5vocab(chunks_fts, 'row');
 CREATE TABLE IF NOT EXISTS artifacts (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at TEXT NOT NULL, payload TEXT NOT NULL);
 """
@@ -271,18 +272,35 @@ class SqliteStore:
         return [r[0] for r in self.db.execute(sql, args)]
 
     def lexical_search(self, tokens, k, kind=None, document_id=None) -> list[tuple[int, float]]:
-        terms = sorted({t for t in tokens if t})
-        if not terms:
+        terms = sorted({t.replace('"', "") for t in tokens if t})
+        if not terms or k <= 0:
             return []
-        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-        sql = ("SELECT f.rowid AS id, -bm25(chunks_fts) AS score FROM chunks_fts f"
-               " JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id WHERE chunks_fts MATCH ?")
-        args: list = [match]
-        if kind:
-            sql, args = sql + " AND d.kind = ?", args + [kind]
-        if document_id:
-            sql, args = sql + " AND c.document_id = ?", args + [document_id]
-        rows = self.db.execute(sql + " ORDER BY bm25(chunks_fts), f.rowid LIMIT ?", args + [k]).fetchall()
+        # Tokens in more than half the chunks have BM25 weight ~0 but the longest posting lists:
+        # leave them out unless the telling tokens find fewer than k chunks (as the PostgreSQL store does).
+        n = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        marks = ",".join("?" * len(terms))
+        df = dict(self.db.execute(f"SELECT term, doc FROM chunks_fts_vocab WHERE term IN ({marks})", terms).fetchall())
+        telling = [t for t in terms if t in df and df[t] <= n / 2]
+        rows = self._bm25(telling, k, kind, document_id) if telling else []
+        if len(rows) < k and len(telling) < len(df):
+            rows = self._bm25([t for t in terms if t in df], k, kind, document_id)
+        return rows
+
+    def _bm25(self, terms: list[str], k: int, kind, document_id) -> list[tuple[int, float]]:
+        match = " OR ".join(f'"{t}"' for t in terms)
+        if not kind and not document_id:  # no join: the full-text table alone is much faster
+            sql = "SELECT rowid AS id, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
+            args: list = [match]
+        else:
+            sql = ("SELECT f.rowid AS id, -bm25(chunks_fts) AS score FROM chunks_fts f"
+                   " JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id"
+                   " WHERE chunks_fts MATCH ?")
+            args = [match]
+            if kind:
+                sql, args = sql + " AND d.kind = ?", args + [kind]
+            if document_id:
+                sql, args = sql + " AND c.document_id = ?", args + [document_id]
+        rows = self.db.execute(sql + " ORDER BY bm25(chunks_fts), id LIMIT ?", args + [k]).fetchall()
         return [(r["id"], float(r["score"])) for r in rows]
 
     def dense_search(self, vector, k, kind=None, document_id=None) -> list[tuple[int, float]]:

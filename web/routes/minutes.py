@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 from assistant.actions import action_from_dict
 from assistant.meeting import meeting_from_dict
 from assistant.minutes import draft_docx, prepare
-from web.deps import CurrentUser, StoreDep, require_role
+from assistant.minutes_polish import polish_draft
+from web.deps import CurrentUser, SettingsDep, StoreDep, require_role
 from web.errors import ApiError
 from web.pages import render
 
@@ -33,9 +34,11 @@ def _stored(store, artifact_id: str) -> dict:
 
 
 @router.post("/api/minutes/draft")
-def draft(body: DraftRequest, store: StoreDep, user: dict = require_role("secretary")):
+def draft(body: DraftRequest, store: StoreDep, settings: SettingsDep, user: dict = require_role("secretary")):
     meeting, actions, text = prepare(body.notes, body.meeting, body.actions)
-    output = {"meeting": meeting.to_dict(), "actions": [a.to_dict() for a in actions], "draft": text}
+    text = polish_draft(settings, body.notes, text)  # wording only, when an LLM is configured
+    output = {"meeting": meeting.to_dict(), "actions": [a.to_dict() for a in actions], "draft": text,
+              "backend": text["backend"]}
     corrected = body.meeting is not None or body.actions is not None
     correction = {"by": user.get("name"), "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   "meeting": body.meeting, "actions": body.actions}
@@ -43,12 +46,13 @@ def draft(body: DraftRequest, store: StoreDep, user: dict = require_role("secret
         artifact = _stored(store, body.id)
         if artifact.get("inputs", {}).get("notes") != body.notes:
             raise ApiError(409, "notes_changed", "Corrections must be sent with the notes of the draft they correct.")
-        artifact["output"] = output
+        artifact["output"], artifact["backend"] = output, output["backend"]
         artifact.setdefault("corrections", []).append(correction)
         store.update_artifact(body.id, artifact)
         artifact_id = body.id
     else:
-        payload = {"producer": PRODUCER, "user": user.get("name"), "inputs": {"notes": body.notes}, "output": output}
+        payload = {"producer": PRODUCER, "backend": output["backend"], "user": user.get("name"),
+                   "inputs": {"notes": body.notes}, "output": output}
         artifact_id = store.save_artifact("minutes", payload)
         if corrected:  # the secretary's corrections, kept apart from what the rules produced
             artifact = store.get_artifact(artifact_id)
