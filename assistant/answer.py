@@ -11,15 +11,16 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.albanian import fold, lexical_tokens, words
+from assistant.albanian import fold, glossary, lexical_tokens, stem, stop_words, words
 
 DATA = Path(__file__).parent / "data"
 
-# Evidence (query-term coverage of the best sentence, 0..1) below which the answer abstains,
-# per question language; calibrated by bench/calibrate_abstain.py (numbers in its docstring).
-# English questions match Albanian text only through the glossary, so their coverage says
-# little: they abstain only on names the documents never mention.
-ABSTAIN_THRESHOLD = {"sq": 0.45, "en": 0.0}
+# Evidence (0..1) below which the answer abstains, per question language; calibrated by
+# bench/calibrate_abstain.py (numbers in its docstring). Albanian: query-term coverage of the
+# best sentence. English questions match Albanian text only through the glossary, so their
+# sentence coverage says little; their evidence is the share of their content words that the
+# documents know at all (`known_share`).
+ABSTAIN_THRESHOLD = {"sq": 0.45, "en": 0.13}
 DEFAULT_K = 10  # passages retrieved to answer from
 MAX_SENTENCES = 3
 KEEP_RATIO = 0.5  # a further sentence joins the answer when it scores this close to the best
@@ -71,6 +72,7 @@ _LINE_END = re.compile(r"(?<=[.!?:;])[ \t]*\n|\n(?=[ \t]*(?:[•·*\-–]|[a-zA-
 _CONTINUED = re.compile(r"[a-zëç](?![.)])")
 _LABEL = re.compile(r"(?:^|\s)[A-ZËÇ][\w-]*\s+\d{1,3}$")  # "Masa 12." or "Neni 5." is a label, not an end
 _SOFT = re.compile(r";\s+|</p>\s*|\t+")
+_INLINE_ITEM = re.compile(r";\s+(?=[•·*\-–]\s)")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -100,6 +102,19 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _split_long(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """An over-long piece that holds an inline list ("…; - Në lagjen nr 3; Tek stacioni i
+    trenit; - Në lagjen nr 4; …") is cut before each item, so an item keeps its label and its
+    value together; other pieces (and items still too long) at semicolons, tabs and tags."""
+    if b - a <= MAX_SENTENCE_CHARS:
+        return [(a, b)]
+    items = [m.end() for m in _INLINE_ITEM.finditer(text, a, b)]
+    if items:
+        bounds = [a, *items, b]
+        return [piece for x, y in zip(bounds, bounds[1:]) for piece in _split_soft(text, x, y)]
+    return _split_soft(text, a, b)
+
+
+def _split_soft(text: str, a: int, b: int) -> list[tuple[int, int]]:
     if b - a <= MAX_SENTENCE_CHARS:
         return [(a, b)]
     out, start = [], a
@@ -174,32 +189,61 @@ def citation(n: int, hit, start: int, end: int, doc_text: str) -> Citation:
 
 def candidates(hits, doc_texts: dict[str, str]) -> list[Candidate]:
     """The sentences of every hit (whole, even where the chunk cuts one), short ones joined
-    with the next, with document offsets."""
+    with the next (a short list item stays apart from the next item), with document offsets. A lead-in ("… mund të jetë:") takes the list items
+    after it, past footnotes that a page break put between them; when those items lie in
+    another retrieved passage, that passage is the one the sentence cites."""
     out = []
     for rank, hit in enumerate(hits):
         c = hit.chunk
         doc = doc_texts[c.document_id]
         # split a window around the chunk so its first and last sentences are whole, and a
-        # heading that ends the chunk can take the sentence after it
-        lo, hi = max(0, c.start - CONTEXT_CHARS), min(len(doc), c.end + CONTEXT_CHARS)
+        # heading or lead-in that ends the chunk can take what follows it
+        lo, hi = max(0, c.start - CONTEXT_CHARS), min(len(doc), c.end + 2 * CONTEXT_CHARS)
         spans = [(lo + a, lo + b) for a, b in split_sentences(doc[lo:hi]) if lo + b > c.start]
         i = 0
         while i < len(spans) and spans[i][0] < c.end:
-            start, end = spans[i]
-            joined, lead_in = 0, _LEAD_IN.search(doc[start:end])
-            while i + 1 < len(spans) and (
-                    (joined < MAX_JOINS and _incomplete(doc[start:end]))
-                    or (lead_in and spans[i + 1][1] - start <= MAX_SENTENCE_CHARS
-                        and _LIST_ITEM.match(doc[spans[i + 1][0] : spans[i + 1][1]]))):
-                i, joined = i + 1, joined + 1
-                end = spans[i][1]
-            out.append(Candidate(rank, start, end, doc[start:end], frozenset(lexical_tokens(doc[start:end]))))
+            kept = [spans[i]]
+            joined, lead_in = 0, False
+            while i + 1 < len(spans):
+                lead_in = lead_in or bool(_LEAD_IN.search(doc[slice(*kept[-1])]))
+                following = doc[slice(*spans[i + 1])]
+                if lead_in and _FOOTNOTE.match(following):
+                    i += 1  # inside the quoted span, left out of the answer's words
+                elif ((joined < MAX_JOINS and _incomplete(_joined(doc, kept))
+                       and not (_LIST_ITEM.match(doc[slice(*kept[0])]) and _LIST_ITEM.match(following)))
+                      or (lead_in and sum(b - a for a, b in kept) + len(following) <= MAX_SENTENCE_CHARS
+                          and _LIST_ITEM.match(following))):
+                    i, joined = i + 1, joined + 1
+                    kept.append(spans[i])
+                else:
+                    break
+            start, end, text = kept[0][0], kept[-1][1], _joined(doc, kept)
+            owner = _owner(hits, rank, c.document_id, start, end)
+            out.append(Candidate(owner, start, end, text, frozenset(lexical_tokens(_ENUMERATOR.sub("", text, 1)))))
             i += 1
     return out
 
 
+def _joined(doc: str, spans: list[tuple[int, int]]) -> str:
+    return " ".join(doc[a:b] for a, b in spans)
+
+
+def _owner(hits, rank: int, document_id: str, start: int, end: int) -> int:
+    """The retrieved passage holding most of the span (its own unless it runs on into another)."""
+    def overlap(r: int) -> int:
+        c = hits[r].chunk
+        return min(end, c.end) - max(start, c.start) if c.document_id == document_id else 0
+
+    return max(range(len(hits)), key=lambda r: (overlap(r), r == rank))
+
+
 _LEAD_IN = re.compile(r":\d{0,2}$")  # "… anëtarët e mëposhtëm:10" (a footnote mark may follow)
 _LIST_ITEM = re.compile(r"[a-zA-Z0-9]{1,2}[.)]\s|[•·*\-–]\s?")
+# A paragraph that opens with a bare number and a capital ("14 Strategjia …", "15 Shih …") is
+# a footnote that the page layout put into the running text.
+_FOOTNOTE = re.compile(r"\d{1,3}\s+(?:[A-ZËÇ]|https?:)")
+# The label that numbers an item ("3. ", "b) ") is not a word of it: "3." must not match "nr. 3".
+_ENUMERATOR = re.compile(r"^\s*(?:\d{1,2}|[a-zA-Z])[.)]\s+")
 
 
 def _incomplete(sentence: str) -> bool:
@@ -212,13 +256,12 @@ def _incomplete(sentence: str) -> bool:
 
 
 def query_terms(question: str, lang: str) -> list[str]:
-    """Stems to look for. English questions keep the glossary's Albanian terms, numbers and
-    names; their other words cannot match Albanian text."""
-    base = lexical_tokens(question)
+    """Stems to look for. An English question's words stand for their glossary translations
+    and for themselves (names, numbers, shared words); an English stem that no candidate holds
+    lowers every candidate's coverage alike, so it does not change their order."""
     if lang != "en":
-        return sorted(set(base))
-    glossary = lexical_tokens(question, expand_glossary=True)[len(base) :]
-    return sorted(set(glossary) | set(name_terms(question, lang)) | {t for t in base if t.isdigit()})
+        return sorted(set(lexical_tokens(question)))
+    return sorted(set().union(*english_word_stems(question), name_terms(question, lang)))
 
 
 def name_terms(question: str, lang: str) -> list[str]:
@@ -234,9 +277,34 @@ def name_terms(question: str, lang: str) -> list[str]:
 
 @lru_cache
 def glossary_words() -> frozenset[str]:
-    from assistant.albanian import glossary
-
     return frozenset(w for phrase_ in glossary() for w in phrase_.split())
+
+
+def english_word_stems(question: str) -> list[frozenset[str]]:
+    """For each content word of an English question, the stems that would show it in Albanian
+    text: the glossary's translation of a phrase holding it, or, for a word the glossary does
+    not know, its own stem (names, numbers and words both languages share: "model", "Elbasan").
+    A translated word's own stem would only find the documents' English fragments."""
+    ws = words(question)
+    stems: list[set[str]] = [set() for _ in ws]
+    table, stops = glossary(), stop_words()
+    for n in (3, 2, 1):
+        for i in range(len(ws) - n + 1):
+            phrase_ = " ".join(ws[i : i + n])
+            translation = table.get(phrase_) or table.get(_singular(phrase_))
+            if translation:
+                for j in range(i, i + n):
+                    stems[j].update(stem(w) for w in translation.split() if w not in stops)
+    skip = stops | {fold(w) for w in _words()["english_function_words"]}
+    return [frozenset(s or {stem(w)}) for w, s in zip(ws, stems) if w not in skip and (len(w) > 1 or w.isdigit())]
+
+
+def _singular(phrase_: str) -> str:
+    """"councils" -> "council", "duties" -> "duty": the glossary may hold only one number."""
+    for plural, single in (("ies", "y"), ("s", "")):
+        if phrase_.endswith(plural) and not phrase_.endswith("ss") and len(phrase_) > len(plural) + 2:
+            return phrase_[: -len(plural)] + single
+    return phrase_
 
 
 def score(question: str, lang: str, hits, cands: list[Candidate]) -> list[str]:
@@ -344,23 +412,27 @@ def _number(token: str, numbers: dict[str, int]):
 
 
 def disagreements(chosen: list[Candidate], cands: list[Candidate]) -> list[tuple[str, list[Candidate]]]:
-    """Figures for the same measure that differ between strong sentences of different passages."""
-    if not chosen:
+    """Figures for the same measure that differ between passages: each passage speaks through its
+    best strong sentence that states the measure (figures within one passage are usually
+    different things: a table's rows, this year and last)."""
+    best = max((c.coverage for c in cands), default=0.0)
+    if not chosen or best <= 0:
         return []
     # strong: holds the question's terms nearly as well as the best sentence, in a passage that
     # retrieval ranked reasonably; the figures of such sentences are about the same thing
-    best = max(c.coverage for c in cands)
     strong = [c for c in sorted(cands, key=lambda c: -c.score)
               if c.coverage >= KEEP_RATIO * best and c.score >= 0.5 * chosen[0].score]
-    seen: dict[str, dict[str, Candidate]] = {}
+    said: dict[str, dict[int, Candidate]] = {}
     for c in strong:
-        for key, value in figures(c.text).items():
-            seen.setdefault(key, {}).setdefault(value, c)
+        for key in figures(c.text):
+            said.setdefault(key, {}).setdefault(c.hit_rank, c)
     out = []
-    for key, by_value in seen.items():
-        sources = list(by_value.values())
-        if len(sources) > 1 and len({s.hit_rank for s in sources}) > 1:
-            out.append((key, sources[:MAX_SENTENCES]))
+    for key, by_passage in said.items():
+        by_value: dict[str, Candidate] = {}
+        for c in by_passage.values():
+            by_value.setdefault(figures(c.text)[key], c)
+        if len(by_value) > 1:
+            out.append((key, list(by_value.values())[:MAX_SENTENCES]))
     return out
 
 
@@ -372,13 +444,16 @@ def _with_marker(sentence: str, n: int) -> str:
 
 
 def compose(question: str, hits, doc_texts: dict[str, str], lang: str | None = None,
-            unknown: list[str] = (), threshold: float | None = None) -> Answer:
+            unknown: list[str] = (), threshold: float | None = None, known: float | None = None) -> Answer:
     """Answer `question` from `hits` (best first) whose documents' stored texts are `doc_texts`.
-    `unknown`: names in the question that no stored document mentions (see `unknown_names`)."""
+    `unknown`: names in the question that no stored document mentions (see `unknown_names`);
+    `known`: for an English question, the share of its words the documents know (`known_share`)."""
     lang = lang or question_lang(question)
     cands = candidates(hits, doc_texts)
     score(question, lang, hits, cands)
     evidence = max((c.coverage for c in cands), default=0.0)
+    if lang == "en" and known is not None:
+        evidence = known
     if unknown or evidence < (ABSTAIN_THRESHOLD[lang] if threshold is None else threshold):
         return _abstain(question, lang, hits, cands, doc_texts, evidence)
     chosen = select(cands)
@@ -431,6 +506,18 @@ def unknown_names(store, question: str, lang: str) -> list[str]:
     return [t for t in name_terms(question, lang) if not store.lexical_search([t], 1)]
 
 
+def known_share(store, question: str) -> float:
+    """Share of an English question's content words that some stored passage holds (through
+    the glossary or as themselves): a question about the weather or football holds none."""
+    groups = english_word_stems(question)
+    found: dict[str, bool] = {}
+    for group in groups:
+        for s in group:
+            if s not in found:
+                found[s] = bool(store.lexical_search([s], 1))
+    return sum(any(found[s] for s in group) for group in groups) / len(groups) if groups else 0.0
+
+
 def ask(services, question: str, k: int = DEFAULT_K, producer: str = "api") -> tuple[Answer, str]:
     """Retrieve, answer (the LLM when configured and its reply validates, else offline), and
     store the answer as an artifact. Returns the answer and the artifact id."""
@@ -442,18 +529,24 @@ def ask(services, question: str, k: int = DEFAULT_K, producer: str = "api") -> t
     doc_texts = document_texts(services.store, hits)
     lang = question_lang(question)
     unknown = unknown_names(services.store, question, lang)
-    result = compose(question, hits, doc_texts, lang, unknown)
+    known = known_share(services.store, question) if lang == "en" else None
+    result = compose(question, hits, doc_texts, lang, unknown, known=known)
     if services.settings.llm_url and not unknown:  # no model is asked about what no document names
         written = llm_answer(services.settings, question, result.lang, hits, doc_texts)
         if written:
             written.evidence = result.evidence
             result = written
+    # the content hash and version pin each citation to the exact text it was made from
+    versions = {}
+    for doc_id in {c.document_id for c in result.citations}:
+        record = services.store.get_document(doc_id)
+        versions[doc_id] = {"sha256": record.sha256, "version": record.version} if record else {}
     artifact_id = services.store.save_artifact("answer", {
         "question": question, "backend": result.backend, "lang": result.lang, "abstained": result.abstained,
         "evidence": round(result.evidence, 4),
         "retrieved": [{"chunk_id": h.chunk.id, "document_id": h.chunk.document_id, "score": h.score,
                        "lexical": h.lexical, "dense": h.dense} for h in hits],
-        "citations": [asdict(c) for c in result.citations], "answer": result.answer,
+        "citations": [{**asdict(c), **versions[c.document_id]} for c in result.citations], "answer": result.answer,
         "disagreement": result.disagreement,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "producer": producer})
     return result, artifact_id

@@ -5,7 +5,7 @@ import re
 
 from typer.testing import CliRunner
 
-from assistant.answer import ask, compose, figures, question_lang, split_sentences
+from assistant.answer import ask, compose, english_word_stems, figures, known_share, question_lang, split_sentences
 from assistant.retrieve import Hit
 from assistant.store.base import ChunkRecord
 from tests.conftest import FIXTURES
@@ -18,9 +18,9 @@ MINUTES = ("Procesverbal i mbledhjes 1/2024\n\nKryetari kujtoi se sipas praktik�
            "në sallën e Bashkisë.")
 
 
-def hit(doc_id: str, text: str, score: float, chunk_id: int) -> Hit:
-    chunk = ChunkRecord(id=chunk_id, document_id=doc_id, version=1, ord=0, page=1, section=[], start=0,
-                        end=len(text), text=text, title=doc_id)
+def hit(doc_id: str, text: str, score: float, chunk_id: int, start: int = 0) -> Hit:
+    chunk = ChunkRecord(id=chunk_id, document_id=doc_id, version=1, ord=0, page=1, section=[], start=start,
+                        end=start + len(text), text=text, title=doc_id)
     return Hit(chunk, score, None, None)
 
 
@@ -37,6 +37,39 @@ def test_sentences_are_exact_spans_and_labels_abbreviations_and_broken_lines_do_
                       "Nxënësit gjejnë mjetet për\n\npërmbushjen e nevojave."]
     ocr = split_sentences(OCR_TEXT)
     assert len(ocr) > 50 and all(OCR_TEXT[a:b].strip() == OCR_TEXT[a:b] for a, b in ocr)
+
+
+def test_inline_list_items_keep_their_label_and_value_together():
+    row = ("Zonat e nxehta të identifikuara; - Në lagjen nr. 1; Në lagjen \"Emin Matraxhiu\" Rruga \"Borodin Mitarja\" "
+           "pranë piceri Jurevi, parku i lojërave midis 2 pallateve; - Në Lagjen nr. 2; Nuk ka; - Në lagjen nr 3; "
+           "Tek stacioni i trenit; - Në Lagjen nr. 4; Lagja \"Kala\" tek ish shkolla \"Ahmet Dakli\"; Lagja "
+           "\"Partizani\" pranë sheshit të Saraçëve; - Lagja nr. 5; Nuk ka; - Lagja nr. 6; Rruga \"Mustafa Demiri\" "
+           "tek qendra shëndetësore; Rruga \"Buharedin Mitarja\" tek ura (poshtë urës);")
+    pieces = [row[a:b] for a, b in split_sentences(row)]
+    assert "- Në lagjen nr 3; Tek stacioni i trenit;" in pieces and "- Në Lagjen nr. 2; Nuk ka;" in pieces
+    result = compose("Çfarë ka në lagjen nr. 3?", [hit("plan", row, 1.0, 1)], {"plan": row})
+    assert result.citations[0].quote == "- Në lagjen nr 3; Tek stacioni i trenit;"
+
+
+def test_a_lead_in_takes_its_list_past_footnotes_and_cites_the_passage_that_holds_it():
+    doc = ("Ky kapitull përshkruan rolin e secilit institucion në punën e përditshme të bashkisë. Kontributi më i rëndësishëm i prokurorisë mund të jetë:\n\n"
+           "14 Strategjia Ndërsektoriale e Sigurisë në Komunitet 2021 – 2026.\n\n15 Shih Strategjinë Ndërsektoriale.\n\n"
+           "• Bashkëpunimi me institucionet arsimore për edukimin ligjor të të rinjve;\n\n"
+           "• Komunikimi publik i statistikave të veprimtarisë kriminale.\n\nProkuroria pranë Gjykatës ka pasur një rol aktiv.")
+    lead_end = doc.index("\n\n14")
+    items = doc.index("• Bashkëpunimi")
+    hits = [hit("udhezues", doc[:lead_end], 0.9, 1), hit("udhezues", doc[items:], 0.6, 2, start=items)]
+    result = compose("Si kontribuon prokuroria në KVSP?", hits, {"udhezues": doc})
+    first = result.citations[0]
+    assert first.quote.startswith("Kontributi më i rëndësishëm") and "edukimin ligjor" in first.quote
+    assert first.chunk_id == 2 and "Bashkëpunimi me institucionet arsimore" in first.text
+    assert "14 Strategjia" not in result.answer.splitlines()[0]  # footnotes stay in the span, not the words
+
+
+def test_english_words_stand_for_their_glossary_translation_or_themselves():
+    stems = english_word_stems("What does Measure 16 foresee for the councils in Elbasan?")
+    assert len(stems) == 5 and {"16"} in stems and {"elbas"} in stems
+    assert all(s != {"counc"} for s in stems)  # "councils" is translated (through "council"), not kept
 
 
 def test_question_language():
@@ -65,6 +98,13 @@ def test_differing_figures_are_shown_side_by_side_with_their_citations():
     assert f"[{values['2']}]" in result.answer and f"[{values['4']}]" in result.answer
 
 
+def test_figures_within_one_passage_are_not_a_disagreement():
+    table = ("Aksidente rrugore me pasoja të rënda 153 raste. Vepra penale të zbuluara 4219 raste. "
+             "Aksidente rrugore me pasoja të lehta 240 raste.")
+    result = compose("Sa aksidente rrugore u regjistruan?", [hit("raport", table, 1.0, 1)], {"raport": table})
+    assert not result.disagreement and not result.answer.startswith("Dokumentet japin")
+
+
 def test_albanian_answer_cites_every_sentence_with_exact_spans(services):
     result, artifact_id = ask(services, "Kush janë anëtarët e KVSP-së?")
     assert not result.abstained and result.backend == "offline"
@@ -79,6 +119,8 @@ def test_albanian_answer_cites_every_sentence_with_exact_spans(services):
     assert stored["kind"] == "answer" and stored["question"] == "Kush janë anëtarët e KVSP-së?"
     assert stored["retrieved"] and {"chunk_id", "score", "lexical", "dense"} <= set(stored["retrieved"][0])
     assert stored["citations"][0]["quote"] == result.citations[0].quote and stored["created_at"]
+    first = services.store.get_document(result.citations[0].document_id)
+    assert stored["citations"][0]["sha256"] == first.sha256 and stored["citations"][0]["version"] == first.version
 
 
 def test_english_question_gets_an_english_lead_in_and_the_albanian_sentences(services):
@@ -96,6 +138,16 @@ def test_out_of_scope_questions_abstain_in_their_language_with_see_also(services
     assert sq.abstained and sq.answer == "Dokumentet nuk e thonë këtë."
     assert en.abstained and en.answer == "The documents do not say this."
     assert sq.citations and "[" not in sq.answer
+
+
+def test_english_questions_whose_words_the_documents_do_not_know_abstain(services):
+    assert known_share(services.store, "What is the longest river in the world?") == 0.0
+    assert known_share(services.store, "What duties do municipalities have on domestic violence?") == 1.0
+    for question in ("How do you make spinach pie?", "Which films are showing in the cinema this week?"):
+        result, _ = ask(services, question)
+        assert result.abstained and result.answer == "The documents do not say this.", question
+    result, _ = ask(services, "What duties do municipalities have on domestic violence?")
+    assert not result.abstained and result.citations
 
 
 def test_api_ask_and_stream_and_artifact(client):
