@@ -139,7 +139,7 @@ def parse_pdf(
 ) -> ParsedDocument:
     """Parse a PDF; scanned pages are OCR'd. Raises IngestError (encrypted_pdf, corrupt_pdf,
     empty_file, ocr_failed, ocr_unavailable)."""
-    page_count = _check_readable(data)
+    page_count, metadata_title = _check_readable(data)
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             layouts, scanned = [], []
@@ -161,6 +161,8 @@ def parse_pdf(
             _split_footnotes(layout, body)
     doc = _assemble(layouts, title, body, dedupe=bool(scanned))
     doc.pages = page_count
+    if metadata_title:
+        doc.meta["title"] = metadata_title
     if ocr:
         confidences = {n: p.confidence for n, p in sorted(ocr.items())}
         words = sum(len(p.words) for p in ocr.values())
@@ -169,7 +171,8 @@ def parse_pdf(
     return doc
 
 
-def _check_readable(data: bytes) -> int:
+def _check_readable(data: bytes) -> tuple[int, str | None]:
+    """The page count and the title the PDF's metadata gives, or an IngestError."""
     if not data.strip():
         raise IngestError("empty_file", "The file is empty.")
     if b"%PDF" not in data[:1024]:
@@ -179,6 +182,7 @@ def _check_readable(data: bytes) -> int:
         if reader.is_encrypted and not reader.decrypt(""):
             raise IngestError("encrypted_pdf", "The PDF is password-protected; save an unprotected copy and upload that.")
         count = len(reader.pages)
+        title = " ".join(str((reader.metadata or {}).get("/Title") or "").split()) or None
     except IngestError:
         raise
     except pypdf.errors.FileNotDecryptedError as exc:
@@ -187,7 +191,7 @@ def _check_readable(data: bytes) -> int:
         raise IngestError("corrupt_pdf", "The PDF is damaged and could not be read.") from exc
     if count == 0:
         raise IngestError("empty_file", "The PDF has no pages.")
-    return count
+    return count, title
 
 
 # --- one page of the text layer ---------------------------------------------------------------
