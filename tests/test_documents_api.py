@@ -116,3 +116,22 @@ def test_unknown_document_is_404(client):
 def test_malformed_query_is_422(client):
     _assert_error(client.get("/api/search", params={"q": "siguria", "k": "shumë"}), 422, "invalid_request")
 
+
+
+def _blank_scan() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (1654, 1169), 255).save(out, "PDF", resolution=200)
+    return out.getvalue()
+
+
+def test_a_scan_that_ocr_cannot_read_is_refused_and_nothing_is_stored(writable):
+    client, svc = writable
+    _assert_error(upload(client, "skanim-bosh.pdf", _blank_scan()), 422, "no_text")
+    svc.settings.ocr_lang = "zzz"  # a tesseract language that is not installed
+    scan = (CORPUS / "mekanizmat-ekzistues-kvsp-skanuar.pdf").read_bytes()
+    response = upload(client, "skanim.pdf", scan)
+    _assert_error(response, 422, "ocr_unavailable")
+    assert "tesseract" in response.json()["error"]["message"]
+    assert client.get("/api/documents").json()["documents"] == []
