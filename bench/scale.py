@@ -277,7 +277,7 @@ def load_queries(chunks, n: int, seed: int = 11) -> list[str]:
 
 def markdown(results: list[dict], embed_ps: float, recall: dict, load: str) -> str:
     lines = ["| chunks | ingest (chunks/s) | add one 50-chunk doc (s) | db (MB) | faiss (MB) | "
-             "search p50 / p95 (ms) | of which FTS5 p50 / p95 | of which FAISS p50 / p95 | "
+             "search p50 / p95 (ms) | of which BM25 p50 / p95 | of which FAISS p50 / p95 | "
              "query embed p50 / p95 (ms) | serving peak RSS (MB) |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
@@ -287,7 +287,7 @@ def markdown(results: list[dict], embed_ps: float, recall: dict, load: str) -> s
                      f"{r['embed_p50']:.1f} / {r['embed_p95']:.1f} | {r['rss_mb']:.0f} |")
     lines.append("")
     lines.append(f"Embedding throughput on real chunks (bulk embedder, {os.cpu_count()} cores): {embed_ps:.1f} "
-                 f"passages/s. Search = hybrid (FTS5 BM25 + FAISS + fusion + chunk fetch), query embedding "
+                 f"passages/s. Search = hybrid (in-memory BM25 + FAISS + fusion + chunk fetch), query embedding "
                  f"excluded and shown apart. {load}")
     if recall.get("rows"):
         lines += ["", f"Approximate index at {recall['n']:,} chunks ({recall['index']}) against exact search, "
@@ -310,7 +310,7 @@ def plot(results: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(2, 2, figsize=(10, 7))
     panels = [
         (axes[0, 0], "search latency (ms, log)", [("search p50", "search_p50"), ("search p95", "search_p95"),
-                                                   ("of which FTS5 p95", "lexical_p95"),
+                                                   ("of which BM25 p95", "lexical_p95"),
                                                    ("of which FAISS p95", "dense_p95"),
                                                    ("query embed p95", "embed_p95")], 50, "p95 target"),
         (axes[0, 1], "serving peak RSS (MB)", [("RSS", "rss_mb")], 1024, "1 GB target"),

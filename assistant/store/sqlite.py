@@ -1,6 +1,9 @@
 """The embedded store: one data folder with SQLite (documents, versions, chunks, FTS5 index,
 artifacts), a FAISS vector index and the original files, content-addressed.
 
+Lexical search ranks in memory (lexical_index, scored as FTS5's bm25): the FTS5 table holds the
+chunks' lexical strings, and the memory index is built from it on the first search after a change.
+
 SQLite is the source of truth: chunk vectors are kept there too, and the FAISS file is a cache
 that is rebuilt whenever it does not match the database (a crash between the two never leaves a
 half document searchable).
@@ -17,6 +20,7 @@ import numpy as np
 
 from assistant.store import vector_index
 from assistant.store.base import ChunkRecord, DocumentRecord, NewChunk, StoredDocument
+from assistant.store.lexical_index import LexicalIndex
 from ingest.model import Table
 
 SCHEMA = """
@@ -36,7 +40,6 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(document_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(lex, tokenize = 'unicode61');
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts_vocab USING fts5vocab(chunks_fts, 'row');
 CREATE TABLE IF NOT EXISTS artifacts (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at TEXT NOT NULL, payload TEXT NOT NULL);
 """
@@ -70,6 +73,7 @@ class SqliteStore:
         self.db.executescript(SCHEMA)
         self.embedder_id = self._meta("embedder")
         self.index = self._load_index()
+        self._lexical: LexicalIndex | None = None  # built on the first lexical search, dropped on change
 
     # ---- meta and the vector index -------------------------------------------------------
     def _meta(self, key: str) -> str | None:
@@ -183,6 +187,7 @@ class SqliteStore:
                 self.db.execute("ROLLBACK")
                 raise
             self.embedder_id = embedder_id
+            self._lexical = None
             self._index_changed(remove=old_ids, add_ids=new_ids, add_vectors=vectors)
         return self._record(self.db.execute(self._DOC_SELECT + " WHERE d.id = ?", (doc_id,)).fetchone())
 
@@ -218,6 +223,7 @@ class SqliteStore:
                 self.db.execute("ROLLBACK")
                 raise
             if ids:
+                self._lexical = None
                 self._index_changed(remove=ids, add_ids=[], add_vectors=np.zeros((0, 1), np.float32))
             return bool(gone)
 
@@ -238,6 +244,7 @@ class SqliteStore:
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
+            self._lexical = None
         return len(chunks)
 
     # ---- chunks and search ---------------------------------------------------------------
@@ -271,37 +278,17 @@ class SqliteStore:
             sql, args = sql + " AND c.document_id = ?", args + [document_id]
         return [r[0] for r in self.db.execute(sql, args)]
 
-    def lexical_search(self, tokens, k, kind=None, document_id=None) -> list[tuple[int, float]]:
-        terms = sorted({t.replace('"', "") for t in tokens if t})
-        if not terms or k <= 0:
-            return []
-        # Tokens in more than half the chunks have BM25 weight ~0 but the longest posting lists:
-        # leave them out unless the telling tokens find fewer than k chunks (as the PostgreSQL store does).
-        n = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        marks = ",".join("?" * len(terms))
-        df = dict(self.db.execute(f"SELECT term, doc FROM chunks_fts_vocab WHERE term IN ({marks})", terms).fetchall())
-        telling = [t for t in terms if t in df and df[t] <= n / 2]
-        rows = self._bm25(telling, k, kind, document_id) if telling else []
-        if len(rows) < k and len(telling) < len(df):
-            rows = self._bm25([t for t in terms if t in df], k, kind, document_id)
-        return rows
+    def _lexical_index(self) -> LexicalIndex:
+        index = self._lexical
+        if index is None:
+            with self._lock:  # one build at a time, and none while a writer changes the chunks
+                if self._lexical is None:
+                    self._lexical = LexicalIndex(self.db.execute("SELECT rowid, lex FROM chunks_fts ORDER BY rowid"))
+                index = self._lexical
+        return index
 
-    def _bm25(self, terms: list[str], k: int, kind, document_id) -> list[tuple[int, float]]:
-        match = " OR ".join(f'"{t}"' for t in terms)
-        if not kind and not document_id:  # no join: the full-text table alone is much faster
-            sql = "SELECT rowid AS id, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
-            args: list = [match]
-        else:
-            sql = ("SELECT f.rowid AS id, -bm25(chunks_fts) AS score FROM chunks_fts f"
-                   " JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id"
-                   " WHERE chunks_fts MATCH ?")
-            args = [match]
-            if kind:
-                sql, args = sql + " AND d.kind = ?", args + [kind]
-            if document_id:
-                sql, args = sql + " AND c.document_id = ?", args + [document_id]
-        rows = self.db.execute(sql + " ORDER BY bm25(chunks_fts), id LIMIT ?", args + [k]).fetchall()
-        return [(r["id"], float(r["score"])) for r in rows]
+    def lexical_search(self, tokens, k, kind=None, document_id=None) -> list[tuple[int, float]]:
+        return self._lexical_index().search(tokens, k, self._filter_ids(kind, document_id))
 
     def dense_search(self, vector, k, kind=None, document_id=None) -> list[tuple[int, float]]:
         if self.index is None or self.index.ntotal == 0:
