@@ -8,6 +8,9 @@
                    "place", "chair", "secretary"];
   const GROUPS = ["present", "absent", "invited", "late", "left_early"];
   let state = { id: null, notes: "", meeting: null };
+  // The server counts characters as code points; JS strings index UTF-16 units, so an emoji in the notes
+  // would shift every later offset. Slice code-point arrays instead.
+  let notePoints = [];
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -30,13 +33,13 @@
 
   function personRow(p, group) {
     const tr = el("tr");
-    const select = el("select", { "aria-label": T[group] });
+    const select = el("select", { "aria-label": T.group });
     GROUPS.forEach((g) => {
       const o = el("option", { value: g }, T[g]);
       if (g === group) o.selected = true;
       select.appendChild(o);
     });
-    [input(p.name, "name"), input(p.institution, "institution"), select, input(p.time, "time")].forEach((c) => {
+    [input(p.name, T.name), input(p.institution, T.institution), select, input(p.time, T.time)].forEach((c) => {
       const td = el("td"); td.appendChild(c); tr.appendChild(td);
     });
     const td = el("td"); td.appendChild(removeButton(tr)); tr.appendChild(td);
@@ -46,8 +49,8 @@
   function actionRow(a) {
     const tr = el("tr");
     tr.dataset.source = JSON.stringify(a.source || {});
-    [input(a.action, "action"), input((a.owner || []).join("; "), "owner"), input(a.due, "due"),
-     input(a.due_text, "due_text")].forEach((c) => { const td = el("td"); td.appendChild(c); tr.appendChild(td); });
+    [input(a.action, T.action), input((a.owner || []).join("; "), T.owner), input(a.due, T.due),
+     input(a.due_text, T.due_text)].forEach((c) => { const td = el("td"); td.appendChild(c); tr.appendChild(td); });
     const td = el("td"); td.appendChild(removeButton(tr)); tr.appendChild(td);
     return tr;
   }
@@ -92,29 +95,37 @@
   }
 
   function sourceText(sources) {
-    return (sources || []).map((s) => state.notes.slice(s.start, s.end)).join("\n");
+    return (sources || []).map((s) => notePoints.slice(s.start, s.end).join("")).join("\n");
+  }
+
+  function showSource(src) {
+    $("draft-source").textContent = src ? T.source + ":\n" + src : T.no_source;
   }
 
   function showDraft(draft) {
     const box = $("draft");
+    const text = Array.from(draft.text);
     box.replaceChildren();
     let pos = 0;
     draft.sentences.forEach((s) => {
-      box.appendChild(document.createTextNode(draft.text.slice(pos, s.start)));
-      const span = el("span", { tabindex: "0" }, s.text);
+      box.appendChild(document.createTextNode(text.slice(pos, s.start).join("")));
+      const span = el("span", { tabindex: "0", "aria-describedby": "draft-source" }, text.slice(s.start, s.end).join(""));
       const src = sourceText(s.sources);
-      span.title = src ? T.source + ":\n" + src : "";
       if (src) span.style.borderBottom = "1px dotted var(--muted)";
+      span.addEventListener("mouseenter", () => showSource(src));
+      span.addEventListener("focus", () => showSource(src));
       box.appendChild(span);
       pos = s.end;
     });
-    box.appendChild(document.createTextNode(draft.text.slice(pos)));
+    box.appendChild(document.createTextNode(text.slice(pos).join("")));
     $("download").href = "/api/minutes/" + encodeURIComponent(state.id) + ".docx";
     $("step-draft").hidden = false;
   }
 
   async function post(body) {
     $("status").textContent = T.working;
+    const buttons = [$("analyse"), $("redraft")];
+    buttons.forEach((b) => { b.disabled = true; });  // one request at a time: a second would fork the draft
     try {
       const r = await fetch("/api/minutes/draft", { method: "POST", headers: { "Content-Type": "application/json" },
                                                     body: JSON.stringify(body) });
@@ -127,6 +138,8 @@
     } catch (e) {
       $("status").textContent = T.error + " " + e.message;
       return null;
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
     }
   }
 
@@ -136,8 +149,9 @@
   });
 
   $("analyse").addEventListener("click", async () => {
+    if (!$("notes").value.trim()) { $("status").textContent = T.empty; return; }
     state.notes = $("notes").value;
-    if (!state.notes.trim()) { $("status").textContent = T.empty; return; }
+    notePoints = Array.from(state.notes);
     const data = await post({ notes: state.notes });
     if (data) { fillForm(data.meeting, data.actions); showDraft(data.draft); }
   });

@@ -8,11 +8,21 @@
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      message.textContent = (data.error && data.error.message) || response.statusText;
-      throw new Error(message.textContent);
-    }
+    if (!response.ok) throw new Error((data.error && data.error.message) || response.statusText);
     return data;
+  }
+
+  // Runs the calls with the controls disabled (a double click must not approve twice); reloads on
+  // success, shows the error and gives the controls back otherwise.
+  async function act(controls, steps) {
+    controls.forEach((c) => { c.disabled = true; });
+    try {
+      await steps();
+      location.reload();
+    } catch (e) {
+      message.textContent = e.message;
+      controls.forEach((c) => { c.disabled = false; });
+    }
   }
 
   function lines(text) {
@@ -21,42 +31,36 @@
 
   function fields(box) {
     const get = (name) => box.querySelector(`[name="${name}"]`).value;
-    return {problem: get("problem"), priority: get("priority"), deadline_text: get("deadline_text") || null,
+    return {problem: get("problem"), priority: get("priority") || null, deadline_text: get("deadline_text") || null,
             activities: lines(get("activities")), responsible: lines(get("responsible"))};
   }
 
   document.querySelectorAll(".proposal").forEach((box) => {
     const url = `/api/plan/rows/${encodeURIComponent(box.dataset.id)}`;
-    box.querySelector(".save").addEventListener("click", async () => {
-      await call("PATCH", url, fields(box));
-      location.reload();
-    });
-    box.querySelector(".approve").addEventListener("click", async () => {
-      await call("PATCH", url, fields(box)).catch(() => null);
+    const buttons = Array.from(box.querySelectorAll("button"));
+    box.querySelector(".save").addEventListener("click", () => act(buttons, () => call("PATCH", url, fields(box))));
+    box.querySelector(".approve").addEventListener("click", () => act(buttons, async () => {
+      await call("PATCH", url, fields(box));  // what the secretary sees is what gets approved
       await call("POST", `${url}/approve`, {});
-      location.reload();
-    });
-    box.querySelector(".reject").addEventListener("click", async () => {
-      const reason = prompt(box.dataset.rejectPrompt || "Arsyeja / reason") || null;
-      await call("POST", `${url}/reject`, {reason});
-      location.reload();
-    });
+    }));
+    box.querySelector(".reject").addEventListener("click", () => act(buttons, () => {
+      const reason = box.querySelector('[name="reason"]').value.trim() || null;
+      return call("POST", `${url}/reject`, {reason});
+    }));
   });
 
   document.querySelectorAll("tr[data-id] select.status").forEach((select) => {
-    select.addEventListener("change", async () => {
+    select.addEventListener("change", () => {
       const id = select.closest("tr").dataset.id;
-      await call("POST", `/api/plan/rows/${encodeURIComponent(id)}/status`, {status: select.value});
-      location.reload();
+      act([select], () => call("POST", `/api/plan/rows/${encodeURIComponent(id)}/status`, {status: select.value}));
     });
   });
 
   const form = document.getElementById("propose");
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = document.getElementById("concerns").value;
     if (!text.trim()) return;
-    await call("POST", "/api/plan/propose", {text});
-    location.reload();
+    act(Array.from(form.elements), () => call("POST", "/api/plan/propose", {text}));
   });
 })();
