@@ -73,6 +73,24 @@ def live_url(app):
     thread.join(timeout=10)
 
 
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium; never a browser downloaded by a test tool
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the page tests, driven by Playwright."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
 @pytest.fixture()
 def fresh_services(tmp_path, services):
     """An empty data folder sharing the session's loaded embedder (for tests that write)."""

@@ -7,23 +7,10 @@ import io
 import pytest
 
 from tests.conftest import SAMPLES
-from tests.test_chat_browser import ARGS, CHROMIUM
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 
 MINUTES_NOTES = SAMPLES / "shenime-sekretari-gurras-2024-11-07.txt"
 CONSULTATION = SAMPLES / "shenime-konsultim-publik-lumez-2025-01.txt"
 PAYLOAD = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture()

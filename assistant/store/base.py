@@ -3,12 +3,28 @@
 Two backends implement it: SQLite + FAISS in one data folder (default) and PostgreSQL +
 pgvector (`KVSP_DATABASE_URL`). Everything above the store talks only to this interface.
 """
+import json
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Protocol
 
 import numpy as np
 
 from ingest.model import Table
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def tables_to_json(tables: list[Table]) -> str:
+    """Tables as both backends store them (a JSON list of Table fields)."""
+    return json.dumps([t.__dict__ for t in tables], ensure_ascii=False)
+
+
+def tables_from_json(raw: str) -> list[Table]:
+    return [Table(rows=t["rows"], spans=[tuple(s) if s else None for s in t["spans"]], page=t["page"],
+                  header_rows=t.get("header_rows", 1)) for t in json.loads(raw)]
 
 
 @dataclass

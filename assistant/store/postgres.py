@@ -18,8 +18,9 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from assistant.store import migrations
-from assistant.store.base import ChunkRecord, DocumentRecord, NewChunk, StoredDocument
-from assistant.store.sqlite import _tables_from_json, _tables_to_json, now
+from assistant.store.base import (ChunkRecord, DocumentRecord, NewChunk, StoredDocument, now, tables_from_json,
+                                   tables_to_json)
+from assistant.store.files import OriginalFiles
 from ingest.model import Table
 
 SETUP_LOCK = 7_415_920_002  # serialises fixing the embedder and the vector dimension
@@ -115,8 +116,7 @@ def _configure(conn: psycopg.Connection) -> None:
 class PostgresStore:
     def __init__(self, database_url: str, data_dir: Path):
         self.data_dir = Path(data_dir)
-        self.files_dir = self.data_dir / "files"
-        self.files_dir.mkdir(parents=True, exist_ok=True)
+        self.files = OriginalFiles(self.data_dir / "files")
         with psycopg.connect(database_url) as conn:
             migrations.apply(conn)
         self.pool = ConnectionPool(database_url, min_size=1, max_size=POOL_SIZE, configure=_configure,
@@ -160,30 +160,17 @@ class PostgresStore:
                                (document_id,)).fetchone()
         if not row:
             return None
-        return StoredDocument(**self._record(row).__dict__, text=row["text"], tables=_tables_from_json(row["tables"]))
+        return StoredDocument(**self._record(row).__dict__, text=row["text"], tables=tables_from_json(row["tables"]))
 
     def original_bytes(self, document_id: str) -> bytes | None:
         doc = self._one_document(" WHERE d.id = %s", document_id)
-        path = self._file_path(doc.sha256) if doc else None
-        return path.read_bytes() if path and path.exists() else None
-
-    def _file_path(self, sha256: str) -> Path:
-        return self.files_dir / sha256[:2] / sha256
-
-    def _save_original(self, sha256: str, data: bytes) -> None:
-        path = self._file_path(sha256)
-        if path.exists():
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")  # workers may write the same file at once
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        return self.files.read(doc.sha256) if doc else None
 
     def add_version(self, *, filename: str, title: str, kind: str, sha256: str, original: bytes, text: str,
                     pages: int, tables: list[Table], meta: dict, chunks: list[NewChunk], vectors: np.ndarray,
                     embedder_id: str) -> DocumentRecord:
         vectors = np.asarray(vectors, dtype=np.float32)
-        self._save_original(sha256, original)  # content-addressed: an orphan on failure is harmless
+        self.files.save(sha256, original)  # content-addressed: an orphan on failure is harmless
         with self.pool.connection() as conn, conn.transaction():
             # one writer per filename across workers; the stats row serialises the rest
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (filename,))
@@ -203,7 +190,7 @@ class PostgresStore:
                 "INSERT INTO versions (document_id, version, sha256, size, text, pages, meta, tables, embedder,"
                 " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, now())",
                 (doc_id, version, sha256, len(original), text, pages, Jsonb(meta),
-                 _tables_to_json(tables), embedder_id))
+                 tables_to_json(tables), embedder_id))
             rows = [(doc_id, version, c.ord, c.page, Jsonb(c.section), c.start, c.end, c.text,
                      c.lexical, len(c.lexical.split()), vector) for c, vector in zip(chunks, vectors, strict=True)]
             # one COPY statement: the statistics triggers run once per document, not per chunk

@@ -9,19 +9,18 @@ that is rebuilt whenever it does not match the database (a crash between the two
 half document searchable).
 """
 import json
-import os
 import sqlite3
 import threading
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from assistant.store import vector_index
-from assistant.store.base import ChunkRecord, DocumentRecord, NewChunk, StoredDocument
+from assistant.store.base import (ChunkRecord, DocumentRecord, NewChunk, StoredDocument, now, tables_from_json,
+                                   tables_to_json)
+from assistant.store.files import OriginalFiles
 from assistant.store.lexical_index import LexicalIndex
-from ingest.model import Table
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -45,24 +44,10 @@ CREATE TABLE IF NOT EXISTS artifacts (
 """
 
 
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _tables_to_json(tables: list[Table]) -> str:
-    return json.dumps([t.__dict__ for t in tables], ensure_ascii=False)
-
-
-def _tables_from_json(raw: str) -> list[Table]:
-    return [Table(rows=t["rows"], spans=[tuple(s) if s else None for s in t["spans"]], page=t["page"],
-                  header_rows=t.get("header_rows", 1)) for t in json.loads(raw)]
-
-
 class SqliteStore:
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir)
-        self.files_dir = self.data_dir / "files"
-        self.files_dir.mkdir(parents=True, exist_ok=True)
+        self.files = OriginalFiles(self.data_dir / "files")
         self.db_path = self.data_dir / "kvsp.db"
         self.index_path = self.data_dir / "vectors.faiss"
         self._lock = threading.RLock()
@@ -125,30 +110,17 @@ class SqliteStore:
         row = self.db.execute(self._DOC_SELECT + " WHERE d.id = ?", (document_id,)).fetchone()
         if not row:
             return None
-        return StoredDocument(**self._record(row).__dict__, text=row["text"], tables=_tables_from_json(row["tables"]))
+        return StoredDocument(**self._record(row).__dict__, text=row["text"], tables=tables_from_json(row["tables"]))
 
     def original_bytes(self, document_id: str) -> bytes | None:
         doc = self.get_document(document_id)
-        path = self._file_path(doc.sha256) if doc else None
-        return path.read_bytes() if path and path.exists() else None
-
-    def _file_path(self, sha256: str) -> Path:
-        return self.files_dir / sha256[:2] / sha256
-
-    def _save_original(self, sha256: str, data: bytes) -> None:
-        path = self._file_path(sha256)
-        if path.exists():
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        return self.files.read(doc.sha256) if doc else None
 
     def add_version(self, *, filename, title, kind, sha256, original, text, pages, tables, meta, chunks: list[NewChunk],
                     vectors: np.ndarray, embedder_id: str) -> DocumentRecord:
         if self.embedder_id and self.embedder_id != embedder_id:
             raise ValueError(f"index was built with {self.embedder_id}, not {embedder_id}; re-index first")
-        self._save_original(sha256, original)  # content-addressed: an orphan on failure is harmless
+        self.files.save(sha256, original)  # content-addressed: an orphan on failure is harmless
         stamp = now()
         with self._lock:
             try:
@@ -170,7 +142,7 @@ class SqliteStore:
                     "INSERT INTO versions(document_id, version, sha256, size, text, pages, meta, tables, embedder,"
                     " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (doc_id, version, sha256, len(original), text, pages, json.dumps(meta, ensure_ascii=False),
-                     _tables_to_json(tables), embedder_id, stamp))
+                     tables_to_json(tables), embedder_id, stamp))
                 new_ids = []
                 for chunk, vector in zip(chunks, vectors, strict=True):
                     cur = self.db.execute(
