@@ -104,3 +104,11 @@ def fresh_services(tmp_path, services):
     yield Services(settings=settings, store=store, embedder=services.embedder,
                    retriever=Retriever(store, services.embedder))
     store.close()
+
+
+@pytest.fixture()
+def fresh_app(fresh_services):
+    """The real app over an empty data folder (for tests that write: accounts, uploads, audit)."""
+    from web.app import create_app
+
+    return create_app(fresh_services.settings, fresh_services)

@@ -7,13 +7,12 @@ from typer.testing import CliRunner
 
 from assistant import audit
 from assistant.auth import AuthDb, db_path
-from assistant.settings import Settings, get_settings
-from tests.conftest import CORPUS
+from assistant.settings import get_settings
 
 
 @pytest.fixture()
-def settings(tmp_path):
-    return Settings(data_dir=tmp_path / "data", corpus_dir=CORPUS)
+def settings(fresh_services):
+    return fresh_services.settings
 
 
 @pytest.fixture()
@@ -106,7 +105,7 @@ def test_verify_finds_a_rewritten_entry_by_its_successor(db):
 
 def test_record_joins_the_callers_transaction(settings):
     path = db_path(settings)
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE rows (id TEXT)")
     conn.execute("INSERT INTO rows VALUES ('r1')")
@@ -130,12 +129,8 @@ def test_filters(db):
 
 
 @pytest.fixture()
-def app(settings):
-    from web.app import create_app
-
-    app = create_app(settings)
-    yield app
-    app.state.services.store.close()
+def app(fresh_app):
+    return fresh_app
 
 
 @pytest.fixture()

@@ -8,8 +8,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from assistant.auth import ROLES, AuthDb, AuthError, db_path, local_mode
-from assistant.settings import Settings, get_settings
-from tests.conftest import CORPUS
+from assistant.settings import get_settings
 
 PASSWORD = "fjalëkalim-i-gjatë"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -20,17 +19,13 @@ OPEN_WRITES = {("POST", "/api/ask"), ("POST", "/api/ask/stream"), ("POST", "/log
 
 
 @pytest.fixture()
-def settings(tmp_path):
-    return Settings(data_dir=tmp_path / "data", corpus_dir=CORPUS)
+def settings(fresh_services):
+    return fresh_services.settings
 
 
 @pytest.fixture()
-def app(settings):
-    from web.app import create_app
-
-    app = create_app(settings)
-    yield app
-    app.state.services.store.close()
+def app(fresh_app):
+    return fresh_app
 
 
 @pytest.fixture()
