@@ -12,6 +12,7 @@ import json
 import sqlite3
 import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -123,8 +124,7 @@ class SqliteStore:
         self.files.save(sha256, original)  # content-addressed: an orphan on failure is harmless
         stamp = now()
         with self._lock:
-            try:
-                self.db.execute("BEGIN IMMEDIATE")
+            with self._transaction():
                 existing = self.db.execute("SELECT id, current_version FROM documents WHERE filename = ?",
                                            (filename,)).fetchone()
                 if existing:
@@ -154,14 +154,21 @@ class SqliteStore:
                     self.db.execute("INSERT INTO chunks_fts(rowid, lex) VALUES (?, ?)", (cur.lastrowid, chunk.lexical))
                 if not self.embedder_id:
                     self._set_meta("embedder", embedder_id)
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
             self.embedder_id = embedder_id
             self._lexical = None
             self._index_changed(remove=old_ids, add_ids=new_ids, add_vectors=vectors)
         return self._record(self.db.execute(self._DOC_SELECT + " WHERE d.id = ?", (doc_id,)).fetchone())
+
+    @contextmanager
+    def _transaction(self):
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error: a write is all or nothing."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def _delete_chunks(self, ids: list[int]) -> None:
         for i in range(0, len(ids), 500):
@@ -184,16 +191,11 @@ class SqliteStore:
 
     def delete_document(self, document_id: str) -> bool:
         with self._lock:
-            ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE document_id = ?", (document_id,))]
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
+                ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE document_id = ?", (document_id,))]
                 self._delete_chunks(ids)
                 gone = self.db.execute("DELETE FROM documents WHERE id = ?", (document_id,)).rowcount
                 self.db.execute("DELETE FROM versions WHERE document_id = ?", (document_id,))
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
             if ids:
                 self._lexical = None
                 self._index_changed(remove=ids, add_ids=[], add_vectors=np.zeros((0, 1), np.float32))
@@ -205,17 +207,12 @@ class SqliteStore:
         if self._meta("lexical_version") == version:
             return 0
         with self._lock:
-            chunks = [self._chunk(r) for r in self.db.execute(self._CHUNK_SELECT)]
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
+                chunks = [self._chunk(r) for r in self.db.execute(self._CHUNK_SELECT)]
                 self.db.execute("DELETE FROM chunks_fts")
                 self.db.executemany("INSERT INTO chunks_fts(rowid, lex) VALUES (?, ?)",
                                     [(c.id, tokenize(c)) for c in chunks])
                 self._set_meta("lexical_version", version)
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
             self._lexical = None
         return len(chunks)
 
