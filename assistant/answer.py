@@ -490,14 +490,18 @@ def _abstain(question, lang, hits, cands, doc_texts, evidence) -> Answer:
 
 # ---------------------------------------------------------------- the path of a question
 
-def document_texts(store, hits) -> dict[str, str]:
-    texts = {}
+def hit_documents(store, hits) -> dict:
+    """The stored documents behind the hits, each read once."""
+    docs = {}
     for hit in hits:
-        doc_id = hit.chunk.document_id
-        if doc_id not in texts:
-            doc = store.get_document(doc_id)
-            texts[doc_id] = doc.text if doc else ""
-    return texts
+        if hit.chunk.document_id not in docs:
+            docs[hit.chunk.document_id] = store.get_document(hit.chunk.document_id)
+    return docs
+
+
+def document_texts(store, hits, docs: dict | None = None) -> dict[str, str]:
+    docs = hit_documents(store, hits) if docs is None else docs
+    return {doc_id: doc.text if doc else "" for doc_id, doc in docs.items()}
 
 
 def unknown_names(store, question: str, lang: str) -> list[str]:
@@ -526,7 +530,8 @@ def ask(services, question: str, k: int = DEFAULT_K, producer: str = "api") -> t
     from assistant.llm import llm_answer
 
     hits = services.retriever.search(question, k=k)
-    doc_texts = document_texts(services.store, hits)
+    docs = hit_documents(services.store, hits)
+    doc_texts = document_texts(services.store, hits, docs)
     lang = question_lang(question)
     unknown = unknown_names(services.store, question, lang)
     known = known_share(services.store, question) if lang == "en" else None
@@ -537,16 +542,13 @@ def ask(services, question: str, k: int = DEFAULT_K, producer: str = "api") -> t
             written.evidence = result.evidence
             result = written
     # the content hash and version pin each citation to the exact text it was made from
-    versions = {}
-    for doc_id in {c.document_id for c in result.citations}:
-        record = services.store.get_document(doc_id)
-        versions[doc_id] = {"sha256": record.sha256, "version": record.version} if record else {}
+    versions = {doc_id: {"sha256": doc.sha256, "version": doc.version} if doc else {} for doc_id, doc in docs.items()}
     artifact_id = services.store.save_artifact("answer", {
         "question": question, "backend": result.backend, "lang": result.lang, "abstained": result.abstained,
         "evidence": round(result.evidence, 4),
         "retrieved": [{"chunk_id": h.chunk.id, "document_id": h.chunk.document_id, "score": h.score,
                        "lexical": h.lexical, "dense": h.dense} for h in hits],
-        "citations": [{**asdict(c), **versions[c.document_id]} for c in result.citations], "answer": result.answer,
+        "citations": [{**asdict(c), **versions.get(c.document_id, {})} for c in result.citations], "answer": result.answer,
         "disagreement": result.disagreement,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "producer": producer})
     return result, artifact_id
