@@ -55,12 +55,11 @@ def ingest_bytes(services, filename: str, data: bytes, progress: Progress | None
         texts, progress=(lambda done: progress("embed", done, len(texts))) if progress else None)
     new_chunks = [NewChunk(c.ord, c.page, list(c.section), c.start, c.end, c.text, lexical_string(c.section, c.text))
                   for c in chunks]
-    before = {d.filename for d in store.list_documents()}
     record = store.add_version(
         filename=filename, title=guess_title(filename, doc), kind=guess_kind(filename, doc), sha256=sha256,
         original=data, text=doc.text, pages=doc.pages, tables=doc.tables, meta=doc.meta, chunks=new_chunks,
         vectors=vectors, embedder_id=services.embedder.version)
-    return IngestResult("updated" if filename in before else "added", record)
+    return IngestResult("updated" if record.version > 1 else "added", record)
 
 
 def iter_files(paths: list[Path]) -> list[Path]:
