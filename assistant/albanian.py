@@ -4,13 +4,12 @@ Matching only: the stored and displayed text is never changed by anything here.
 """
 import json
 import re
-import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from ingest.folding import fold
+
 DATA = Path(__file__).parent / "data"
-# OCR in English mode writes é for ë and ¢ for ç; fold them with the real letters.
-_FOLD = str.maketrans({"ë": "e", "é": "e", "è": "e", "ç": "c", "¢": "c", "’": "'", "ё": "e"})
 _TOKEN = re.compile(r"[a-z0-9]+")
 STEM_LENGTH = 5  # truncation stem: Albanian inflects at the end (siguri, sigurisë, sigurinë)
 MIN_STEM = 3
@@ -26,12 +25,6 @@ def normalisation_version() -> str:
     for name in ("stopwords.txt", "suffixes.txt"):
         digest.update((DATA / name).read_bytes())
     return digest.hexdigest()[:16]
-
-
-def fold(text: str) -> str:
-    text = text.lower().translate(_FOLD)
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 def words(text: str) -> list[str]:

@@ -4,9 +4,9 @@ The filename is only read for its extension and stem: it is never used as a path
 """
 import io
 import re
-import unicodedata
 import zipfile
 
+from ingest.folding import fold
 from ingest.model import IngestError, ParsedDocument
 
 TEXT_EXTENSIONS = {"txt", "text", "md", "markdown", "html", "htm"}
@@ -97,14 +97,6 @@ def guess_title(filename: str, doc: ParsedDocument) -> str:
         if len(text.split()) >= 4 and not all(c.isupper() for c in letters):
             return text
     return readable_stem(filename)
-
-
-_FOLD = str.maketrans({"ë": "e", "é": "e", "ё": "e", "ç": "c", "¢": "c"})  # OCR and homoglyph variants
-
-
-def fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower().translate(_FOLD))
-    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 def guess_kind(filename: str, doc: ParsedDocument) -> str:
