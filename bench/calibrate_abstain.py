@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def collect(services, qa: list[dict], oos: list[dict]) -> list[dict]:
-    from assistant.answer import DEFAULT_K, compose, document_texts, known_share, question_lang, unknown_names
+    from assistant.answers.compose import DEFAULT_K, compose, document_texts, known_share, question_lang, unknown_names
 
     rows = []
     for group, items in (("qa", qa), ("out_of_scope", oos)):
@@ -92,7 +92,7 @@ def main():
     ap.add_argument("--max-false", type=float, default=0.05)
     ap.add_argument("--json")
     a = ap.parse_args()
-    from assistant.settings import get_settings
+    from assistant.core.settings import get_settings
     from web.app import build_services
 
     load = lambda p: [json.loads(line) for line in open(p, encoding="utf-8") if line.strip()]  # noqa: E731

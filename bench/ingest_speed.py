@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.ingestion import ingest_bytes, iter_files  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.core.ingestion import ingest_bytes, iter_files  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
 from web.app import build_services  # noqa: E402
 
 

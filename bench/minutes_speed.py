@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.minutes import draft_docx, prepare  # noqa: E402
+from assistant.meetings.minutes import draft_docx, prepare  # noqa: E402
 
 SAMPLES = ROOT / "tests" / "fixtures" / "samples"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # the project, not bench/ (bench/ingest.py would shadow the package)
 
-from ingest.pdf import parse_pdf  # noqa: E402
+from ingest.formats.pdf import parse_pdf  # noqa: E402
 
 PDF = ROOT / "corpus/mekanizmat-ekzistues-kvsp-skanuar.pdf"
 TRUTH = ROOT / "tests/fixtures/meta/mekanizmat-ekzistues-kvsp-skanuar.teksti-i-sakte.txt"

@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.evaluation import load_questions, run_qa, summarize  # noqa: E402
-from assistant.ingestion import ingest_bytes, iter_files  # noqa: E402
-from assistant.retrieve import Retriever  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.evaluation.qa import load_questions, run_qa, summarize  # noqa: E402
+from assistant.core.ingestion import ingest_bytes, iter_files  # noqa: E402
+from assistant.search.retrieve import Retriever  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
 from web.app import build_services  # noqa: E402
 
 K = 5

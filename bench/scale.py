@@ -32,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.settings import Settings  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
 
 TYPICAL_DOC = 50  # chunks of the document timed at the end of each stage
 NOISE = 0.008  # per-dimension sigma added to mixed vectors (a norm of ~0.16 at 384 dimensions)
@@ -66,8 +66,8 @@ class Recombiner:
     """New chunks from pairs of real ones: shuffled sentences, mixed and renormalised vectors."""
 
     def __init__(self, chunks, vectors: np.ndarray, kinds: dict[str, str], seed: int = 7):
-        from assistant.answer import split_sentences
-        from assistant.ingestion import lexical_string
+        from assistant.answers.compose import split_sentences
+        from assistant.core.ingestion import lexical_string
 
         self.rng = np.random.default_rng(seed)
         self.chunks, self.vectors, self.kinds = chunks, vectors, kinds
@@ -174,8 +174,8 @@ def peak_rss_mb() -> float:
 def serve_probe(data_dir: Path, queries: list[str]) -> dict:
     """Runs in a fresh process: open the data folder as `kvsp serve` does, answer the queries through
     the /api/search code, and report latencies and this process's peak RSS."""
-    from assistant.retrieve import Retriever
-    from assistant.services import Services
+    from assistant.search.retrieve import Retriever
+    from assistant.core.services import Services
     from web.app import build_services, create_app
     from web.routes.search import search_results
 
@@ -258,7 +258,7 @@ def recall_report(store, embedder, queries: list[str]) -> dict:
 def load_queries(chunks, n: int, seed: int = 11) -> list[str]:
     """The dev questions and out-of-scope questions in both languages, topped up to n with the
     opening words of random real sentences (keyword-style queries)."""
-    from assistant.answer import split_sentences
+    from assistant.answers.compose import split_sentences
 
     queries = []
     for path in (ROOT / "tests/fixtures/eval/qa-dev.jsonl", ROOT / "bench/out_of_scope.jsonl"):
@@ -352,7 +352,7 @@ def main() -> None:
         print(json.dumps(serve_probe(args.serve_probe, json.loads(args.queries_file.read_text(encoding="utf-8")))))
         return
 
-    from assistant.ingestion import ingest_bytes, iter_files
+    from assistant.core.ingestion import ingest_bytes, iter_files
     from assistant.store.sqlite import SqliteStore
     from web.app import build_services
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ingest.model import ParsedDocument
-from ingest.text import structure_rank
+from ingest.formats.text import structure_rank
 
 TOKENS_PER_WORD = 1.6  # multilingual subword tokenizers on Albanian text
 # A sentence ends at . ! ? ; (or a line break) before a capital, digit or opening quote.

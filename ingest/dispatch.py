@@ -6,7 +6,7 @@ import io
 import re
 import zipfile
 
-from ingest.folding import fold
+from ingest.albanian.folding import fold
 from ingest.model import IngestError, ParsedDocument
 
 TEXT_EXTENSIONS = {"txt", "text", "md", "markdown", "html", "htm"}
@@ -47,27 +47,27 @@ def _is_word_zip(data: bytes) -> bool:
 
 def parse_file(filename: str, data: bytes, **pdf_options) -> ParsedDocument:
     """Parse uploaded bytes into a ParsedDocument titled by guess_title. `pdf_options` go to
-    ingest.pdf.parse_pdf (ocr_lang, ocr_workers, progress, ocr_cache_dir)."""
+    ingest.formats.pdf.parse_pdf (ocr_lang, ocr_workers, progress, ocr_cache_dir)."""
     if not data or not data.strip():
         raise IngestError("empty_file", f"{_stem(filename) or 'the file'}: the file is empty")
     extension = _extension(filename)
     title = readable_stem(filename)
     if b"%PDF-" in data[:1024]:
-        from ingest.pdf import parse_pdf
+        from ingest.formats.pdf import parse_pdf
 
         doc = parse_pdf(data, title, **pdf_options)
     elif data.startswith(b"PK\x03\x04") and (extension == "docx" or _is_word_zip(data)):
-        from ingest.docx import parse_docx
+        from ingest.formats.docx import parse_docx
 
         doc = parse_docx(data, title)
     elif extension == "docx":
-        from ingest.docx import parse_docx
+        from ingest.formats.docx import parse_docx
 
         doc = parse_docx(data, title)  # not a zip: reported as a damaged Word file
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
         raise IngestError("unsupported_type", f"{title}: old Word/Excel format; save it as .docx ({SUPPORTED})")
     elif extension in TEXT_EXTENSIONS or (not extension and not data.startswith(b"PK\x03\x04")):
-        from ingest.text import parse_text
+        from ingest.formats.text import parse_text
 
         doc = parse_text(data, title)
     else:

@@ -18,14 +18,14 @@ CORPUS = ROOT / "corpus"
 @pytest.fixture(scope="session")
 def ingested_settings(tmp_path_factory):
     """Settings of a data folder holding the ingested bundled corpus (shared, read-mostly)."""
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
     return Settings(data_dir=tmp_path_factory.mktemp("data"), corpus_dir=CORPUS)
 
 
 @pytest.fixture(scope="session")
 def services(ingested_settings):
-    from assistant.ingestion import ingest_bytes, iter_files
+    from assistant.core.ingestion import ingest_bytes, iter_files
     from web.app import build_services
 
     svc = build_services(ingested_settings)
@@ -94,9 +94,9 @@ def browser():
 @pytest.fixture()
 def fresh_services(tmp_path, services):
     """An empty data folder sharing the session's loaded embedder (for tests that write)."""
-    from assistant.retrieve import Retriever
-    from assistant.services import Services
-    from assistant.settings import Settings
+    from assistant.search.retrieve import Retriever
+    from assistant.core.services import Services
+    from assistant.core.settings import Settings
     from assistant.store import open_store
 
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=CORPUS)

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from assistant.actions import extract_actions
+from assistant.meetings.actions import extract_actions
 from tests.conftest import FIXTURES, SAMPLES
 
 sys.path.insert(0, str(FIXTURES / "eval"))

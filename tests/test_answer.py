@@ -5,8 +5,9 @@ import re
 
 from typer.testing import CliRunner
 
-from assistant.answer import ask, compose, english_word_stems, figures, known_share, question_lang, split_sentences
-from assistant.retrieve import Hit
+from assistant.answers.service import ask
+from assistant.answers.compose import compose, english_word_stems, figures, known_share, question_lang, split_sentences
+from assistant.search.retrieve import Hit
 from assistant.store.base import ChunkRecord
 from tests.conftest import FIXTURES
 
@@ -166,7 +167,7 @@ def test_api_ask_and_stream_and_artifact(client):
 
 
 def test_viewer_highlights_the_span_and_escapes_document_html(client, fresh_services):
-    from assistant.ingestion import ingest_bytes
+    from assistant.core.ingestion import ingest_bytes
     from web.app import create_app
     from fastapi.testclient import TestClient
 
@@ -189,8 +190,8 @@ def test_chat_page_has_examples_and_switches_language(client):
 
 
 def test_cli_ask_prints_answer_and_numbered_sources(services, monkeypatch):
-    from assistant import settings as settings_module
-    from web.cli import app
+    from assistant.core import settings as settings_module
+    from web.cli.main import app
 
     monkeypatch.setenv("KVSP_DATA_DIR", str(services.settings.data_dir))
     settings_module.get_settings.cache_clear()

@@ -5,9 +5,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from assistant import audit
-from assistant.auth import AuthDb, db_path
-from assistant.settings import get_settings
+from assistant.accounts import audit
+from assistant.accounts.auth import AuthDb, db_path
+from assistant.core.settings import get_settings
 
 
 @pytest.fixture()
@@ -34,7 +34,7 @@ def tamper(path, *statements):
 
 @pytest.fixture()
 def verify_cli(settings, monkeypatch):
-    from web.cli import app as kvsp
+    from web.cli.main import app as kvsp
 
     monkeypatch.setenv("KVSP_DATA_DIR", str(settings.data_dir))
     get_settings.cache_clear()

@@ -7,8 +7,8 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from assistant.auth import ROLES, AuthDb, AuthError, db_path, local_mode
-from assistant.settings import get_settings
+from assistant.accounts.auth import ROLES, AuthDb, AuthError, db_path, local_mode
+from assistant.core.settings import get_settings
 
 PASSWORD = "fjalëkalim-i-gjatë"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -189,7 +189,7 @@ def test_admin_manages_users_over_the_api(client, tokens):
 
 @pytest.fixture()
 def cli(settings, monkeypatch):
-    from web.cli import app as kvsp
+    from web.cli.main import app as kvsp
 
     monkeypatch.setenv("KVSP_DATA_DIR", str(settings.data_dir))
     get_settings.cache_clear()

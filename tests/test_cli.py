@@ -4,14 +4,14 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.settings import get_settings
+from assistant.core.settings import get_settings
 from tests.conftest import SAMPLES
 
 
 @pytest.fixture()
 def kvsp(tmp_path, monkeypatch, services):
     """Run `kvsp …` on an empty data folder that reuses the session's built embedding model."""
-    from web.cli import app
+    from web.cli.main import app
 
     data = tmp_path / "data"
     data.mkdir()

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from assistant.dates import add_working_days, find_dates, find_deadline, parse_date
+from assistant.meetings.dates import add_working_days, find_dates, find_deadline, parse_date
 
 THU = date(2025, 2, 20)  # a Thursday, like meeting 1/2025 of the Lumëz notes
 NOV = date(2024, 11, 7)

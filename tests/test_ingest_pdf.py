@@ -6,9 +6,9 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from ingest.albanian_ocr import needs_repair, repair
+from ingest.albanian.ocr_repair import needs_repair, repair
 from ingest.model import IngestError
-from ingest.pdf import parse_pdf, reflow
+from ingest.formats.pdf import parse_pdf, reflow
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDEBOOK = ROOT / "corpus/udherrefyes-ngritja-funksionimi-kvsp.pdf"

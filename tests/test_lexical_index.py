@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.albanian import lexical_tokens
+from assistant.search.albanian import lexical_tokens
 from assistant.store.base import NewChunk
 from assistant.store.lexical_index import LexicalIndex
 from assistant.store.sqlite import SqliteStore

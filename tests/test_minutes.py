@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.meeting import parse_meeting
-from assistant.minutes import draft_docx, prepare
+from assistant.meetings.notes import parse_meeting
+from assistant.meetings.minutes import draft_docx, prepare
 from tests.conftest import FIXTURES, SAMPLES
 
 sys.path.insert(0, str(FIXTURES / "eval"))
@@ -116,7 +116,7 @@ def client(tmp_path):
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
     from assistant.store.sqlite import SqliteStore
     from web import errors
     from web.routes import actions, minutes

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.minutes import prepare
-from assistant.minutes_polish import allowed_vocabulary, check, facts, parse_reply, polish_draft
-from assistant.settings import Settings
+from assistant.meetings.minutes import prepare
+from assistant.meetings.polish import allowed_vocabulary, check, facts, parse_reply, polish_draft
+from assistant.core.settings import Settings
 from tests.conftest import SAMPLES
 from tests.llm_standin import ChatStandIn, serving
 

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from assistant.plan import (combined_status, extract_plan, match_reports, normalise_priority, split_items,
+from assistant.plan.extract import (combined_status, extract_plan, match_reports, normalise_priority, split_items,
                             status_reports)
-from assistant.plan_store import PlanError, PlanStore
+from assistant.plan.store import PlanError, PlanStore
 from ingest.dispatch import parse_file
 from ingest.model import DocumentBuilder, ParsedDocument
 from tests.conftest import CORPUS, FIXTURES, SAMPLES
@@ -146,7 +146,7 @@ def lumez_rows():
 
 
 def test_approve_reject_edit_versions_and_audit(store, tmp_path):
-    from assistant import audit
+    from assistant.accounts import audit
 
     added = store.add_rows(lumez_rows(), origin="extract", actor="sekretarja")
     assert len(added) == 7 and {r["state"] for r in added} == {"proposed"}
@@ -196,7 +196,7 @@ def test_export_xlsx_csv_docx(tmp_path):
     from openpyxl import load_workbook
     from pypdf import PdfReader
 
-    from assistant.plan_export import export
+    from assistant.plan.export import export
 
     rows = [{**r, "status": "done"} for r in lumez_rows()]
     wb = load_workbook(io.BytesIO(export(rows, "xlsx")))
@@ -217,7 +217,7 @@ def test_export_xlsx_csv_docx(tmp_path):
 def api(tmp_path):
     from fastapi.testclient import TestClient
 
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
     from web.app import build_services, create_app
     from web.routes import plan
 

@@ -2,7 +2,7 @@
 import json
 import sys
 
-from assistant.proposals import (find_concerns, is_attendance, propose_rows, retriever_measure_finder,
+from assistant.plan.proposals import (find_concerns, is_attendance, propose_rows, retriever_measure_finder,
                                   suggest_priority, task_table_spans)
 from ingest.dispatch import parse_file
 from tests.conftest import FIXTURES, SAMPLES

@@ -1,7 +1,7 @@
 """Albanian normalisation and hybrid retrieval over the ingested bundled corpus."""
-from assistant.albanian import fold, lexical_tokens, normalisation_version
-from assistant.evaluation import any_quote, load_questions, run_qa, summarize
-from assistant.retrieve import fuse_linear, fuse_rrf
+from assistant.search.albanian import fold, lexical_tokens, normalisation_version
+from assistant.evaluation.qa import any_quote, load_questions, run_qa, summarize
+from assistant.search.retrieve import fuse_linear, fuse_rrf
 from tests.conftest import FIXTURES
 
 
@@ -63,7 +63,7 @@ def test_dev_questions_are_found_in_the_top_five(services):
 
 
 def test_changed_normalisation_retokenises_the_index(fresh_services):
-    from assistant.ingestion import ingest_bytes, lexical_string
+    from assistant.core.ingestion import ingest_bytes, lexical_string
 
     store = fresh_services.store
     ingest_bytes(fresh_services, "shenim.txt", "Ligji për Policinë e Shtetit rregullon policinë.".encode())

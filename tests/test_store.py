@@ -8,14 +8,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from assistant.albanian import lexical_tokens
+from assistant.search.albanian import lexical_tokens
 from assistant.store import migrations
 from assistant.store.base import NewChunk
 from assistant.store.migrate_sqlite import copy_sqlite_to_postgres
 from assistant.store.postgres import PostgresStore
 from assistant.store.sqlite import SqliteStore
 from ingest.model import Table
-from web.cli_db import register
+from web.cli.db import register
 
 DIM = 16
 EMBEDDER = "test-embedder"

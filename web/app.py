@@ -4,16 +4,16 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from assistant.services import Services
-from assistant.settings import Settings, get_settings
+from assistant.core.services import Services
+from assistant.core.settings import Settings, get_settings
 from web import errors
 
 
 def build_services(settings: Settings) -> Services:
-    from assistant.albanian import normalisation_version
-    from assistant.embedder import make_embedder
-    from assistant.ingestion import lexical_string
-    from assistant.retrieve import Retriever
+    from assistant.search.albanian import normalisation_version
+    from assistant.search.embedder import make_embedder
+    from assistant.core.ingestion import lexical_string
+    from assistant.search.retrieve import Retriever
     from assistant.store import open_store
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from assistant.auth import ROLES, AuthDb, db_path
-from assistant.settings import Settings
+from assistant.accounts.auth import ROLES, AuthDb, db_path
+from assistant.core.settings import Settings
 from assistant.store.base import Store
 from web.errors import ApiError
 

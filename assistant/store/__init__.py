@@ -1,5 +1,5 @@
 """Store backends behind one interface (see base.py); `open_store` picks one from the settings."""
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 
 
 def open_store(settings: Settings):

@@ -4,7 +4,7 @@ from datetime import date
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
-from assistant.actions import extract_actions
+from assistant.meetings.actions import extract_actions
 from web.deps import StoreDep, require_role
 from web.errors import ApiError
 

@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 from fastapi import APIRouter, Query, Request
 
-from assistant import audit
-from assistant.auth import db_path
+from assistant.accounts import audit
+from assistant.accounts.auth import db_path
 from web.deps import StoreDep, require_role
 from web.errors import ApiError
 from web.pages import render

@@ -9,8 +9,8 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
-from assistant import audit
-from assistant.auth import ROLES, AuthError, db_path
+from assistant.accounts import audit
+from assistant.accounts.auth import ROLES, AuthError, db_path
 from web.deps import SESSION_COOKIE, CurrentUser, auth_db, current_user, in_local_mode, require_role
 from web.errors import ApiError, error_response
 from web.pages import render

@@ -8,7 +8,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from assistant.answer import DEFAULT_K, ask
+from assistant.answers.compose import DEFAULT_K
+from assistant.answers.service import ask
 from web.deps import CurrentUser, ServicesDep, StoreDep
 from web.errors import ApiError
 from web.pages import render

@@ -26,7 +26,7 @@ async def upload_document(request: Request, file: UploadFile, services: Services
     from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse
 
-    from assistant.ingestion import ingest_bytes
+    from assistant.core.ingestion import ingest_bytes
 
     data = await read_limited(file, services.settings.upload_limit_bytes)
     result = await run_in_threadpool(ingest_bytes, services, file.filename or "", data)

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from assistant.actions import action_from_dict
-from assistant.meeting import meeting_from_dict
-from assistant.minutes import draft_docx, prepare
-from assistant.minutes_polish import polish_draft
+from assistant.meetings.actions import action_from_dict
+from assistant.meetings.notes import meeting_from_dict
+from assistant.meetings.minutes import draft_docx, prepare
+from assistant.meetings.polish import polish_draft
 from web.deps import CurrentUser, SettingsDep, StoreDep, require_role
 from web.errors import ApiError
 from web.pages import render

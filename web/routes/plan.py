@@ -4,11 +4,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from assistant import plan_export
-from assistant.auth import db_path
-from assistant.plan import LEVELS, combined_status, extract_plan, match_reports, status_reports
-from assistant.plan_store import STATUSES, PlanError, PlanStore
-from assistant.proposals import propose_rows, retriever_measure_finder
+from assistant.plan import export as plan_export
+from assistant.accounts.auth import db_path
+from assistant.plan.extract import LEVELS, combined_status, extract_plan, match_reports, status_reports
+from assistant.plan.store import STATUSES, PlanError, PlanStore
+from assistant.plan.proposals import propose_rows, retriever_measure_finder
 from web.deps import StoreDep, require_role
 from web.errors import ApiError
 from web.pages import render

@@ -1,0 +1,36 @@
+"""The answer job: retrieve, compose (the LLM when configured and its reply validates, else
+offline), and store the answer as an artifact."""
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+from assistant.answers.compose import (DEFAULT_K, Answer, compose, document_texts, hit_documents, known_share,
+                                       question_lang, unknown_names)
+from assistant.answers.llm_writer import llm_answer
+
+
+def ask(services, question: str, k: int = DEFAULT_K, producer: str = "api") -> tuple[Answer, str]:
+    """Retrieve, answer (the LLM when configured and its reply validates, else offline), and
+    store the answer as an artifact. Returns the answer and the artifact id."""
+    hits = services.retriever.search(question, k=k)
+    docs = hit_documents(services.store, hits)
+    doc_texts = document_texts(services.store, hits, docs)
+    lang = question_lang(question)
+    unknown = unknown_names(services.store, question, lang)
+    known = known_share(services.store, question) if lang == "en" else None
+    result = compose(question, hits, doc_texts, lang, unknown, known=known)
+    if services.settings.llm_url and not unknown:  # no model is asked about what no document names
+        written = llm_answer(services.settings, question, result.lang, hits, doc_texts)
+        if written:
+            written.evidence = result.evidence
+            result = written
+    # the content hash and version pin each citation to the exact text it was made from
+    versions = {doc_id: {"sha256": doc.sha256, "version": doc.version} if doc else {} for doc_id, doc in docs.items()}
+    artifact_id = services.store.save_artifact("answer", {
+        "question": question, "backend": result.backend, "lang": result.lang, "abstained": result.abstained,
+        "evidence": round(result.evidence, 4),
+        "retrieved": [{"chunk_id": h.chunk.id, "document_id": h.chunk.document_id, "score": h.score,
+                       "lexical": h.lexical, "dense": h.dense} for h in hits],
+        "citations": [{**asdict(c), **versions.get(c.document_id, {})} for c in result.citations], "answer": result.answer,
+        "disagreement": result.disagreement,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "producer": producer})
+    return result, artifact_id

