@@ -223,14 +223,14 @@ def build_wordlists(root: Path) -> None:
     DATA.mkdir(exist_ok=True)
     docs = sorted((root / "corpus").glob("*.docx")) + sorted((root / "tests/fixtures/samples").glob("*.docx"))
     corpus = sorted(_docx_words(docs))
-    header = "# Word forms of the bundled KVSP documents (DOCX), lower case. Built by ingest/albanian_ocr.py.\n"
+    header = "# Word forms of the bundled KVSP documents (DOCX), lower case. Built by ingest/albanian/ocr_repair.py.\n"
     (DATA / "fjale-korpusi.txt").write_text(header + "\n".join(corpus) + "\n", encoding="utf-8")
     dic, aff = Path("/usr/share/hunspell/sq_AL.dic"), Path("/usr/share/hunspell/sq_AL.aff")
     if dic.exists() and aff.exists():
         forms = sorted(_hunspell_words(dic, aff))
         header = (
             "# Albanian word forms expanded from Debian's myspell-sq 1.6.4 (sq_AL.dic/.aff),\n"
-            "# Copyright 2001, 2011 Luan Kelmendi, GPL-2+. Built by ingest/albanian_ocr.py.\n"
+            "# Copyright 2001, 2011 Luan Kelmendi, GPL-2+. Built by ingest/albanian/ocr_repair.py.\n"
         )
         with gzip.open(DATA / "fjale-hunspell-sq.txt.gz", "wt", encoding="utf-8", compresslevel=9) as fh:
             fh.write(header + "\n".join(forms) + "\n")
