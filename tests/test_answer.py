@@ -60,7 +60,8 @@ def test_a_lead_in_takes_its_list_past_footnotes_and_cites_the_passage_that_hold
     lead_end = doc.index("\n\n14")
     items = doc.index("• Bashkëpunimi")
     hits = [hit("udhezues", doc[:lead_end], 0.9, 1), hit("udhezues", doc[items:], 0.6, 2, start=items)]
-    result = compose("Si kontribuon prokuroria në KVSP?", hits, {"udhezues": doc})
+    # which sentence is cited, not whether to answer (the abstention model is tested on real data)
+    result = compose("Si kontribuon prokuroria në KVSP?", hits, {"udhezues": doc}, threshold=0.0)
     first = result.citations[0]
     assert first.quote.startswith("Kontributi më i rëndësishëm") and "edukimin ligjor" in first.quote
     assert first.chunk_id == 2 and "Bashkëpunimi me institucionet arsimore" in first.text

@@ -11,16 +11,11 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.answers import evidence as support
 from assistant.search.albanian import fold, glossary, lexical_tokens, stem, stop_words, words
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
-# Evidence (0..1) below which the answer abstains, per question language; calibrated by
-# bench/calibrate_abstain.py (numbers in its docstring). Albanian: query-term coverage of the
-# best sentence. English questions match Albanian text only through the glossary, so their
-# sentence coverage says little; their evidence is the share of their content words that the
-# documents know at all (`known_share`).
-ABSTAIN_THRESHOLD = {"sq": 0.45, "en": 0.13}
 DEFAULT_K = 10  # passages retrieved to answer from
 MAX_SENTENCES = 3
 KEEP_RATIO = 0.5  # a further sentence joins the answer when it scores this close to the best
@@ -160,6 +155,7 @@ class Answer:
     evidence: float
     backend: str = "offline"
     disagreement: list[dict] = field(default_factory=list)
+    features: dict = field(default_factory=dict)  # what the abstention model saw (evidence.py)
 
     def public(self) -> dict:
         return {"answer": self.answer, "abstained": self.abstained, "lang": self.lang,
@@ -307,13 +303,14 @@ def _singular(phrase_: str) -> str:
     return phrase_
 
 
-def score(question: str, lang: str, hits, cands: list[Candidate]) -> list[str]:
+def score(question: str, lang: str, hits, cands: list[Candidate]) -> dict[str, float]:
     """Fill each candidate's coverage (IDF-weighted share of query terms found in it, with
     partial credit for terms in its section path or elsewhere in its passage) and score
-    (coverage blended with the passage's fused retrieval score). Returns the query terms."""
+    (coverage blended with the passage's fused retrieval score). Returns each query term's
+    IDF weight."""
     terms = query_terms(question, lang)
     if not terms or not cands:
-        return terms
+        return {t: 1.0 for t in terms}
     m = len(cands)
     df = {t: sum(t in c.tokens for c in cands) for t in terms}
     weight = {t: math.log(1 + m / (1 + df[t])) for t in terms}
@@ -337,7 +334,7 @@ def score(question: str, lang: str, hits, cands: list[Candidate]) -> list[str]:
         c.coverage = got / total
         length = (LENGTH_FREE / max(LENGTH_FREE, len(c.tokens))) ** LENGTH_EXPONENT
         c.score = c.coverage * length * _form(c.text) * (1 - HIT_WEIGHT + HIT_WEIGHT * rel[c.hit_rank])
-    return terms
+    return weight
 
 
 def _form(text: str) -> float:
@@ -447,15 +444,22 @@ def compose(question: str, hits, doc_texts: dict[str, str], lang: str | None = N
             unknown: list[str] = (), threshold: float | None = None, known: float | None = None) -> Answer:
     """Answer `question` from `hits` (best first) whose documents' stored texts are `doc_texts`.
     `unknown`: names in the question that no stored document mentions (see `unknown_names`);
-    `known`: for an English question, the share of its words the documents know (`known_share`)."""
+    `known`: for an English question, the share of its words the documents know (`known_share`).
+    The answer abstains when the calibrated support probability (evidence.py) is below
+    `threshold` (default: the fitted model's)."""
     lang = lang or question_lang(question)
     cands = candidates(hits, doc_texts)
-    score(question, lang, hits, cands)
-    evidence = max((c.coverage for c in cands), default=0.0)
-    if lang == "en" and known is not None:
-        evidence = known
-    if unknown or evidence < (ABSTAIN_THRESHOLD[lang] if threshold is None else threshold):
-        return _abstain(question, lang, hits, cands, doc_texts, evidence)
+    weight = score(question, lang, hits, cands)
+    best = max(cands, key=lambda c: c.score, default=None)
+    passage = set(lexical_tokens(hits[best.hit_rank].chunk.text)) | best.tokens if best else set()
+    names = list(dict.fromkeys(name_terms(question, lang) + support.number_terms(question)))
+    feats = support.features(best.coverage if best else 0.0, names, passage, list(unknown),
+                             max((h.dense for h in hits if h.dense is not None), default=None), known, weight)
+    evidence = support.probability(lang, feats) if best else 0.0
+    if evidence < (support.threshold(lang) if threshold is None else threshold):
+        answer = _abstain(question, lang, hits, cands, doc_texts, evidence)
+        answer.features = feats
+        return answer
     chosen = select(cands)
     conflicts = disagreements(chosen, cands)
     if conflicts:  # every side of a disagreement is shown, then the best other sentences
@@ -473,7 +477,7 @@ def compose(question: str, hits, doc_texts: dict[str, str], lang: str | None = N
              for key, srcs in conflicts]
     head = phrase(lang, "disagree") if conflicts else phrase(lang, "lead_in")
     text = "\n".join(([head] if head else []) + lines)
-    return Answer(question, lang, text, False, cites, evidence, disagreement=notes)
+    return Answer(question, lang, text, False, cites, evidence, disagreement=notes, features=feats)
 
 
 def _abstain(question, lang, hits, cands, doc_texts, evidence) -> Answer:

@@ -18,7 +18,7 @@ def ask(services, question: str, k: int = DEFAULT_K, producer: str = "api") -> t
     unknown = unknown_names(services.store, question, lang)
     known = known_share(services.store, question) if lang == "en" else None
     result = compose(question, hits, doc_texts, lang, unknown, known=known)
-    if services.settings.llm_url and not unknown:  # no model is asked about what no document names
+    if services.settings.llm_url and not result.abstained:  # no model is asked what the documents do not support
         written = llm_answer(services.settings, question, result.lang, hits, doc_texts)
         if written:
             written.evidence = result.evidence
@@ -27,7 +27,7 @@ def ask(services, question: str, k: int = DEFAULT_K, producer: str = "api") -> t
     versions = {doc_id: {"sha256": doc.sha256, "version": doc.version} if doc else {} for doc_id, doc in docs.items()}
     artifact_id = services.store.save_artifact("answer", {
         "question": question, "backend": result.backend, "lang": result.lang, "abstained": result.abstained,
-        "evidence": round(result.evidence, 4),
+        "evidence": round(result.evidence, 4), "evidence_features": result.features,
         "retrieved": [{"chunk_id": h.chunk.id, "document_id": h.chunk.document_id, "score": h.score,
                        "lexical": h.lexical, "dense": h.dense} for h in hits],
         "citations": [{**asdict(c), **versions.get(c.document_id, {})} for c in result.citations], "answer": result.answer,
