@@ -9,7 +9,7 @@ import re
 from dataclasses import asdict, dataclass, field
 import datetime as dt
 
-from assistant.meetings import gazetteer
+from assistant.meetings import gazetteer, header
 from assistant.meetings.dates import find_dates, parse_date
 from assistant.meetings.gazetteer import fold
 
@@ -25,7 +25,7 @@ NO_DECISION = re.compile(r"(?:pa\s+vendim|s'u\s+votua|nuk\s+u\s+votua|do\s+(?:te
                          r"do\s+(?:te\s+)?shqyrtohet|pa\s+afat\b)")
 LINKING_WORDS = {"me", "e", "i", "te", "se", "nga", "deri", "date", "data", "ne", "para", "pas", "prej", "mes", "dhe",
                  "ose", "deri", "afat", "afati", "nje"}  # words a date may follow as it is: 'deri më 14.03'
-ORDINAL_WORDS = {"pare": 1, "dyte": 2, "trete": 3, "katert": 4, "peste": 5, "gjashte": 6}
+HEADER_FIELDS = ("date", "meeting_number", "place", "chair", "secretary", "scheduled_time", "start_time", "end_time")
 SECTION = [  # (kind, regex on the folded line without its numbering)
     ("agenda", r"^(?:rendi\b|rendi i dites|agenda)"),
     ("decisions", r"^(?:vendime|vendimet|vendimi\b|decisions)"),
@@ -210,7 +210,6 @@ class _Parser:
         self.text = text
         self.m = Meeting()
         self.lines = split_lines(text)
-        self.header_times: list[tuple[str, Line]] = []  # "Ora: 10:00 – 12:15", used when no event says more
 
     def note(self, key: str, line: Line | tuple[int, int]):
         span = [line.start, line.end] if isinstance(line, Line) else list(line)
@@ -247,6 +246,7 @@ class _Parser:
     def run(self) -> Meeting:
         m, lines = self.m, self.lines
         self.header(lines[:15])
+        self.header_lines = {tuple(span) for key in HEADER_FIELDS for span in m.trace.get(key, [])}
         mode, item = None, None
         for line in lines:
             t, f = line.text, fold(line.text)
@@ -279,6 +279,8 @@ class _Parser:
                     continue
                 if not line.raw.startswith((" ", "\t")) and not BULLET.match(line.raw):
                     mode = None
+            if (line.start, line.end) in self.header_lines:
+                continue  # a header line ("16:05 mbyll", "Shënoi: X") is no agenda item, decision or discussion
             if mode == "agenda":
                 if line.number == len(m.agenda) + 1:
                     m.agenda.append(formalize(t, m.meeting_date()))
@@ -303,10 +305,6 @@ class _Parser:
             if mode == "discussion" and item:
                 self.discuss(item, line, t)
         self.chair_present()
-        for key, (value, line) in zip(("start_time", "end_time"), self.header_times[:1] + self.header_times[1:][-1:]):
-            if not getattr(m, key):
-                setattr(m, key, value)
-                self.note(key, line)
         return m
 
     def chair_present(self):
@@ -322,62 +320,27 @@ class _Parser:
         self.note("present.0", (s, e))
 
     def header(self, lines: list[Line]):
+        """Municipality from the head; the other header fields wherever their best-supported cue stands."""
         m = self.m
         for line in lines:
-            t, f = line.text, fold(line.text)
-            if not m.municipality:
-                b = re.search(rf"\bBashkia\s+([{UP}][{LO}]+(?:-[{UP}][{LO}]+)?)", t)
-                k = re.search(rf"\bKVSP\s+([{UP}][{UP}{LO}-]+)", t)
-                if b or k:
-                    name = b[1] if b else k[1].capitalize()
-                    m.municipality = f"Bashkia {name}"
-                    self.note("municipality", line)
-            if not m.meeting_number:
-                n = re.search(r"\bnr\.?\s*:?\s*(\d{1,2})\s*/\s*(\d{4})", f)
-                o = re.search(r"mbledhj\w*\s+e\s+(\d{1,2})-?\w*\s+(?:e|te)\s+vitit\s+(\d{4})", f) or re.search(
-                    r"mbledhj\w*\s+(?:e|se)\s+(" + "|".join(ORDINAL_WORDS) + r")\s+(?:e|te)\s+vitit\s+(\d{4})", f)
-                if n or o:
-                    g = n or o
-                    num = ORDINAL_WORDS.get(g[1], g[1])
-                    m.meeting_number = f"{int(num)}/{g[2]}"
-                    self.note("meeting_number", line)
-            if not m.date and "prot" not in f:
-                found = find_dates(t)
-                labelled = re.match(r"\s*data\s*:", f)
-                if found and (labelled or not any(re.match(r"\s*data\s*:", fold(x.text)) for x in lines)):
-                    m.date = found[0][2].isoformat()
-                    self.note("date", (line.start + found[0][0], line.start + found[0][1]))
-            if not m.place:
-                v = re.match(r"\s*vendi\s*:\s*(.+)", t, re.I)
-                clause = v[1] if v else next((c for c in re.split(r"\s+[–—]\s+", t)
-                                              if re.match(r"\s*(?:salla|zyra|pallati|ambienti|online)", fold(c))), None)
-                if clause:
-                    clause = re.sub(r"^\s*(?:ora\s+)?\d{1,2}:\d{2}\s*", "", clause).strip(" ,.")
-                    m.place = clause[:1].upper() + clause[1:]
-                    self.note("place", line)
-            if not m.secretary:
-                s = re.search(r"(?:mban\s+shenimet|mbajti\s+shenimet|shenimet|shenoi|procesverbalin\s+e\s+mbajti|"
-                              r"mbajtesi?\s+i\s+procesverbalit|sekretar\w*\s+teknik\w*)\s*:\s*", f)
-                if s:
-                    p = parse_person(t[s.end():])
-                    if p:
-                        m.secretary = p[0].name
-                        self.note("secretary", line)
-            if not m.chair:
-                self.chair(line)
-            ora = re.search(r"(?:^|\W)ora\b\s*:?\s*", f)
-            if ora and not self.header_times:
-                self.header_times = [(hhmm(x), line) for x in TIME.finditer(t, ora.end())]
+            b = re.search(rf"\bBashkia\s+([{UP}][{LO}]+(?:-[{UP}][{LO}]+)?)", line.text)
+            k = re.search(rf"\bKVSP\s+([{UP}][{UP}{LO}-]+)", line.text)
+            if b or k:
+                m.municipality = f"Bashkia {b[1] if b else k[1].capitalize()}"
+                self.note("municipality", line)
+                break
+        found = {"date": header.date(self.text), "meeting_number": header.meeting_number(self.text),
+                 "place": header.place(self.text), "chair": header.named_role(self.text, header.CHAIR),
+                 "secretary": header.named_role(self.text, header.SECRETARY, header.SECRETARY_WEAK),
+                 **header.times(self.text)}
+        for key, value in found.items():
+            if value:
+                setattr(m, key, value.value)
+                self.note(key, self.line_of(value.start))
 
-    def chair(self, line: Line):
-        f = fold(line.text)
-        c = re.search(r"\b(?:drejton|drejtoi|kryeson|kryesoi|moderon|chair\w*)\b\s*:?", f)
-        if c:
-            nm = NAME.search(line.text, c.end())
-            if nm:
-                person = parse_person(line.text[nm.start():])
-                self.m.chair = person[0].name if person else nm[0]
-                self.note("chair", line)
+    def line_of(self, pos: int) -> tuple[int, int]:
+        """The span of the note line holding `pos`: a field's source is the line it was read from."""
+        return next(((x.start, x.end) for x in self.lines if x.start - 8 <= pos <= x.end), (pos, pos + 1))
 
     def timed_event(self, line: Line) -> bool:
         """Lines with a clock time: start, scheduled, end, late arrival, early leave."""
@@ -385,26 +348,7 @@ class _Parser:
         times = list(TIME.finditer(t))
         if not times:
             return False
-        if not m.chair:
-            self.chair(line)
         handled = False
-        for clause in re.split(r"\s+/\s+|;\s*", t):
-            cf, ct = fold(clause), TIME.search(clause)
-            if not ct:
-                continue
-            if re.search(r"planifik|parashikuar|s'ka\s+kuorum|pa\s+kuorum|presim|scheduled|ftesa", cf):
-                if not m.scheduled_time:
-                    m.scheduled_time = hhmm(ct)
-                    self.note("scheduled_time", line)
-                handled = True
-            elif re.search(r"\bfill\w*|\bhapet\b|\bnis\s+mbledhja|\bstart", cf) and not m.start_time:
-                m.start_time = hhmm(ct)
-                self.note("start_time", line)
-                handled = True
-            elif re.search(r"\bmbyll\w*|\bperfundo\w*|\bclos", cf) and not re.search(r"\bnuk\b", cf):
-                m.end_time = hhmm(ct)
-                self.note("end_time", line)
-                handled = True
         arrive = re.search(r"\b(?:vjen|erdhi|mberrin|mberriti|arrin|arriti|u\s+bashkua|bashkohet|hyn)\b", f)
         leave = re.search(r"\b(?:largohet|u\s+largua|iku|ikën|ike[nt]|del\b|doli\b)", f)
         if (arrive or leave) and TIME.match(t):
