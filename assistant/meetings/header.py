@@ -16,7 +16,7 @@ PERSON = re.compile(rf"(?<![\w.])(?:{INITIAL}\s?{SURNAME}|[{UP}][{LO}]+\s+{SURNA
 # capitalised words that open a title or an institution, never a person's given name
 NOT_GIVEN = re.compile(r"^(?:bashki|kryetar|kryesues|komun|mayor|deputy|polic|drejtor|prefekt|keshill|zyr|sall|rrug|"
                        r"sekretar|koordinator|zevendes|ministri|council|programme|technical|kuvend|qend|shoqat|"
-                       r"komisar|inspektor|toger|kapiten|imam|don|dr|mr|mrs|ms)")
+                       r"komisar|inspektor|toger|kapiten|(?:imam|don|dr|mr|mrs|ms)\b)")
 OCR_DIGIT = re.compile(r"(?<=[\d.:/])[lIoO](?=[\d.:/])|(?<![\w])[lIoO](?=\d[:.]\d)|(?<=\d[:.])[lIoO](?=\d)")
 TIME = re.compile(r"(?<![\d.:/])([01]?\d|2[0-3])[:.]([0-5]\d)(?![\d]|\.\d)")
 HOUR = re.compile(r"\bora\s+(\d{1,2})\b(?![:.]\d)(\s+e\s+gjys[em]\w*)?")  # 'ora 10 e gjysem' -> 10:30
@@ -94,7 +94,9 @@ def named_role(text: str, cue: str, weak: str | None = None) -> Found | None:
             ls, le = _line_span(text, c.start())
             colon = re.match(r"\s*:", f[c.end():])
             score = strength + place_weight(c.start(), len(text)) + (1.0 if colon else 0.0)
-            after = person_near(text, c.end(), min(c.end() + 70, max(le, c.end() + 40)))
+            after = person_near(text, c.end(), min(c.end() + 70, le))
+            if not after and not colon:  # prose wrapped at the cue: 'Mbledhjen e drejtoi\nKryetarja ..., znj. X'
+                after = person_near(text, c.end(), c.end() + 70)
             if after and not re.search(r"[|;]|\n\s*\n", text[c.end():after.start()]):
                 found.append(Found(_whole_name(text, after), after.start(), after.end(), score))
                 continue
@@ -104,10 +106,9 @@ def named_role(text: str, cue: str, weak: str | None = None) -> Found | None:
                 m = before[-1]
                 found.append(Found(m[0], m.start(), m.end(), score - 0.5))
                 continue
-            if colon and text[c.end() + len(colon[0]):le].strip() == "" or re.fullmatch(r"\s*", text[c.end():le]):
-                below = _below(text, le, c.start() - ls)
-                if below:
-                    found.append(Found(below[0], below.start(), below.end(), score))
+            below = _below(text, le, c.start() - ls) if colon else None
+            if below:
+                found.append(Found(below[0], below.start(), below.end(), score))
     return _best(found)
 
 
@@ -161,6 +162,16 @@ def _times(text: str):
         yield value, m.start(), m.end(), cs, ce
 
 
+def _nearest_cue(clause: str, at: int) -> str | None:
+    """The field whose cue stands nearest before the time in its clause ('thirr për 09:30 dhe filloi 09:40'),
+    else nearest after it ('16:05 mbyll')."""
+    cues = [(m.start(), m.end(), key) for key, cue in TIME_CUES.items() for m in re.finditer(cue, clause)]
+    if not cues:
+        return None
+    before = [c for c in cues if c[1] <= at]
+    return max(before, key=lambda c: c[1])[2] if before else min(cues, key=lambda c: c[0] - at)[2]
+
+
 def times(text: str) -> dict[str, Found]:
     """Scheduled, actual start and end times from the cue words of their clause; a late arrival or an early leave
     is no meeting time. The first scheduled and start cue win, the last end cue."""
@@ -172,13 +183,12 @@ def times(text: str) -> dict[str, Found]:
         ls, le = _line_span(f, s)
         if not any(re.search(cue, clause) for cue in TIME_CUES.values()) and \
                 sum(ls <= x[1] < le for x in found) == 1:
-            clause = f[ls:le]  # '10:12 – fillon': the only time of its line takes the line's cue
+            cs, clause = ls, f[ls:le]  # '10:12 – fillon': the only time of its line takes the line's cue
         if EVENT.search(f[ls:le]) and not re.search(TIME_CUES["start_time"] + "|" + TIME_CUES["end_time"], clause):
             continue
-        for key, cue in TIME_CUES.items():
-            if re.search(cue, clause):
-                out[key].append(Found(value, s, e, s if key == "end_time" else -s))
-                break
+        key = _nearest_cue(clause, s - cs)
+        if key:
+            out[key].append(Found(value, s, e, s if key == "end_time" else -s))
     best = {k: _best(v) for k, v in out.items()}
     best = {k: v for k, v in best.items() if v}
     if "start_time" not in best or "end_time" not in best:  # 'Ora: 10:00 – 12:15' in the head of the notes
