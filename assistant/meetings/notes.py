@@ -9,7 +9,7 @@ import re
 from dataclasses import asdict, dataclass, field
 import datetime as dt
 
-from assistant.meetings import gazetteer, header
+from assistant.meetings import attendance, gazetteer, header
 from assistant.meetings.dates import find_dates, parse_date
 from assistant.meetings.gazetteer import fold
 
@@ -26,9 +26,14 @@ NO_DECISION = re.compile(r"(?:pa\s+vendim|s'u\s+votua|nuk\s+u\s+votua|do\s+(?:te
 LINKING_WORDS = {"me", "e", "i", "te", "se", "nga", "deri", "date", "data", "ne", "para", "pas", "prej", "mes", "dhe",
                  "ose", "deri", "afat", "afati", "nje"}  # words a date may follow as it is: 'deri më 14.03'
 HEADER_FIELDS = ("date", "meeting_number", "place", "chair", "secretary", "scheduled_time", "start_time", "end_time")
+AGENDA_ITEM = re.compile(r"^\s*(?:[IVX]{1,4}[.)]|\(?[a-h]\)|\(?\d{1,2}[.)](?!\d)|[-–—]\s*\d{1,2}\s*[-–—]|[-–—•*·]+)\s+")
+INLINE_NUMBER = re.compile(r"(?:(?<=\s)|(?<=:)|^)\(?(\d{1,2})\)\s*")
+# a decision written inline: 'u vendos: ...', 'VENDIM: ...', 'vendosi: ...'; a line opening with 'miratohet'
+INLINE_DECISION = re.compile(r"^\s*(?:(u\s+vendos\w*\s*:?|vendim\w*\s*:|vendosi\s*:|konkluz\w*\s*:|decided\s*:?|agreed\s*:)\s*"
+                             r"|(?=miratohet\b|miratohen\b|ngrihet\b|ngarkohet\b))")
 SECTION = [  # (kind, regex on the folded line without its numbering)
-    ("agenda", r"^(?:rendi\b|rendi i dites|agenda)"),
-    ("decisions", r"^(?:vendime|vendimet|vendimi\b|decisions)"),
+    ("agenda", r"^(?:rendi\b|rendi i dites|agenda|pikat e rendit)"),
+    ("decisions", r"^(?:vendime|vendimet|vendimi\b|decisions|u\s+vendos|vendosi\b|konkluz\w*|vendim\b)"),
     ("tasks", r"^(?:detyr|follow-up|follow up|kush cfare|veprime|to-?do|action)|^detyrat,"),
     ("present", r"^(?:(?:anetare\s+)?(?:te\s+)?pranishem|prezent|present|pjesemarres)"),
     ("absent", r"^(?:(?:anetare\s+)?(?:qe\s+)?(?:mungojne|munguan|mungesa|mungese|mungon)|absent)"),
@@ -65,6 +70,7 @@ class Meeting:
     decisions: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)
     proposals_without_decision: list[str] = field(default_factory=list)
+    unread: list[dict] = field(default_factory=list)  # note lines no field took: {"text", "start", "end"}
     trace: dict[str, list[list[int]]] = field(default_factory=dict)  # "date", "present.2" -> [[start, end]]
 
     def to_dict(self) -> dict:
@@ -82,7 +88,7 @@ def meeting_from_dict(data: dict) -> Meeting:
     people = {k: [Person(**{f: p.get(f) for f in ("name", "institution", "time")}) for p in data.get(k) or []
                   if isinstance(p, dict)] for k in ("present", "absent", "invited", "late", "left_early")}
     plain = {k: data.get(k) for k in Meeting.__dataclass_fields__ if k not in people and k in data}
-    for k in ("agenda", "decisions", "deferred", "proposals_without_decision", "discussion"):
+    for k in ("agenda", "decisions", "deferred", "proposals_without_decision", "discussion", "unread"):
         plain[k] = list(plain.get(k) or [])
     plain["trace"] = dict(plain.get("trace") or {})
     return Meeting(**plain, **people)
@@ -247,20 +253,31 @@ class _Parser:
         m, lines = self.m, self.lines
         self.header(lines[:15])
         self.header_lines = {tuple(span) for key in HEADER_FIELDS for span in m.trace.get(key, [])}
+        self.placed: list[tuple[int, int]] = []  # lines read as structure (headings, quorum, events)
         mode, item = None, None
         for line in lines:
             t, f = line.text, fold(line.text)
             kind = _section(line)
             label = re.match(r"([^:]{2,40}):\s*(.*)$", t)
             if self.timed_event(line):
+                self.placed.append((line.start, line.end))
                 continue
-            if re.match(r"kuorum", f):
+            if re.match(r"kuor\s*u?[rn]", f):
                 self.quorum(line)
+                self.placed.append((line.start, line.end))
                 mode = None
+                continue
+            if kind == "agenda" and self.inline_agenda(line):
+                mode = None
+                continue
+            if kind == "decisions" and label and label[2].strip():
+                self.inline_decisions(line, line.start + label.start(2), label[2])
+                mode = kind
                 continue
             if kind and not (mode == "agenda" and line.number and kind != "agenda"):
                 inline = label[2] if label and kind in ("present", "absent", "invited") else ""
                 mode, item = kind, None
+                self.placed.append((line.start, line.end))
                 if inline and parse_person(inline.strip()):
                     self.people_in(kind, inline, line.start + label.start(2))
                 continue
@@ -282,9 +299,7 @@ class _Parser:
             if (line.start, line.end) in self.header_lines:
                 continue  # a header line ("16:05 mbyll", "Shënoi: X") is no agenda item, decision or discussion
             if mode == "agenda":
-                if line.number == len(m.agenda) + 1:
-                    m.agenda.append(formalize(t, m.meeting_date()))
-                    self.note(f"agenda.{len(m.agenda) - 1}", line)
+                if self.agenda_item(line):
                     continue
                 if not m.agenda:
                     continue
@@ -299,13 +314,79 @@ class _Parser:
             if mode == "decisions":
                 self.decision(line)
                 continue
+            if INLINE_DECISION.search(f):
+                self.inline_decisions(line, line.start, t)
+                continue
             if mode == "tasks":
                 self.flags(line)
                 continue
             if mode == "discussion" and item:
                 self.discuss(item, line, t)
+                continue
+            self.flags(line)
         self.chair_present()
+        self.attendance_in_prose()
+        m.unread = self.unread()
         return m
+
+    def attendance_in_prose(self):
+        """People named under an attendance cue anywhere (prose, packed lines, tables) the lists did not give."""
+        listed = {fold(p.name) for p in self.m.people()}
+        for seen in attendance.read(self.text):
+            if fold(seen.name) in listed:
+                continue
+            listed.add(fold(seen.name))
+            self.add_person(seen.group, Person(seen.name, seen.institution), (seen.start, seen.end), seen.prefix)
+
+    def unread(self) -> list[dict]:
+        """Note lines that no field, heading or discussion took (a draft must show them, not assert an absence)."""
+        spans = [tuple(s) for v in self.m.trace.values() for s in v] + self.placed + \
+                [(x["start"], x["end"]) for d in self.m.discussion for x in d["lines"]]
+        spans += [(d["start"], d["end"]) for d in self.m.discussion if "start" in d]
+        return [{"text": x.text, "start": x.start, "end": x.end} for x in self.lines
+                if not any(s < x.end and x.start < e for s, e in spans)]
+
+    def agenda_item(self, line: Line) -> bool:
+        """A numbered, lettered, roman or bulleted line under the agenda heading is an item."""
+        item = AGENDA_ITEM.match(line.raw)
+        if not (item or line.number or BULLET.match(line.raw)):
+            return False
+        text = line.raw[item.end():].strip() if item else line.text
+        if not text:
+            return False
+        start = line.start + line.text.find(text) if text in line.text else line.start
+        self.add_agenda(text, (start, start + len(text)))
+        return True
+
+    def add_agenda(self, text: str, span: tuple[int, int]):
+        self.m.agenda.append(formalize(text, self.m.meeting_date()))
+        self.note(f"agenda.{len(self.m.agenda) - 1}", span)
+
+    def inline_agenda(self, line: Line) -> bool:
+        """'rendi: 1) shkollat 2) zjarret 3) te ndryshme' -> three items."""
+        marks = list(INLINE_NUMBER.finditer(line.text))
+        if len(marks) < 2:
+            return False
+        for a, b in zip(marks, marks[1:] + [None]):
+            part = line.text[a.end():b.start() if b else len(line.text)]
+            text = part.strip(" ;,.")
+            if text:
+                start = line.start + a.end() + part.find(text)
+                self.add_agenda(text, (start, start + len(text)))
+        return True
+
+    def inline_decisions(self, line: Line, start: int, text: str):
+        """'u vendos: patrulla te shkollat; ndriçimi prioritet' -> one decision per ';' part."""
+        cue = INLINE_DECISION.search(fold(text))
+        if cue and cue.group(1):
+            start, text = start + cue.end(), text[cue.end():]
+        pos = 0
+        for part in re.split(r";\s*", text):
+            body = part.strip(" .")
+            if body:
+                off = start + text.find(body, pos)
+                pos = off - start + len(body)
+                self.decision(Line(body, off, off + len(body), body, None))
 
     def chair_present(self):
         """The chair (the mayor) is a voting member: present even when the notes list them only as chair."""
@@ -351,9 +432,12 @@ class _Parser:
         handled = False
         arrive = re.search(r"\b(?:vjen|erdhi|mberrin|mberriti|arrin|arriti|u\s+bashkua|bashkohet|hyn)\b", f)
         leave = re.search(r"\b(?:largohet|u\s+largua|iku|ikën|ike[nt]|del\b|doli\b)", f)
-        if (arrive or leave) and TIME.match(t):
+        if (arrive or leave) and times:
             at = (arrive or leave).end()
             nm = NAME.search(t, at) or re.search(rf"\b({SURNAME})\b", t[at:])
+            before = [x for x in NAME.finditer(t, 0, (arrive or leave).start()) if attendance.is_person(x[0])]
+            if before and (not nm or nm.re is not NAME):
+                nm, at = before[-1], 0
             if nm:
                 raw = nm[0] if nm.re is NAME else nm[1]
                 parsed = parse_person(t[nm.start() if nm.re is NAME else at + nm.start(1):])
