@@ -184,7 +184,7 @@ def times(text: str) -> dict[str, Found]:
         if not any(re.search(cue, clause) for cue in TIME_CUES.values()) and \
                 sum(ls <= x[1] < le for x in found) == 1:
             cs, clause = ls, f[ls:le]  # '10:12 – fillon': the only time of its line takes the line's cue
-        if EVENT.search(f[ls:le]) and not re.search(TIME_CUES["start_time"] + "|" + TIME_CUES["end_time"], clause):
+        if EVENT.search(clause) and not re.search(TIME_CUES["start_time"] + "|" + TIME_CUES["end_time"], clause):
             continue
         key = _nearest_cue(clause, s - cs)
         if key:

@@ -262,7 +262,7 @@ class _Parser:
             if self.timed_event(line):
                 self.placed.append((line.start, line.end))
                 continue
-            if re.match(r"kuor\s*u?[rn]", f):
+            if re.match(r"kuor(?:\s*u?(?:m|rn)|\.)", f):
                 self.quorum(line)
                 self.placed.append((line.start, line.end))
                 mode = None
