@@ -19,7 +19,7 @@ CUES = [  # (group, folded cue); the SKN and invited cues are tried before the p
     ("present", r"\bte\s+pran\s*ishem\w*(?:\s*\([^)]*\))?\s*:?|\bpranishem\w*\s*:?|\bprez\w*\s*:|\bprezent\w*\s*:?|"
                 r"\bishin\b\s*:?|moren\s+pjese|\bmembers\s+present[^:]{0,20}:|\bpresent\s*:|pjesemarr\w*\s*:"),
 ]
-SENTENCE_END = re.compile(r"\.\s+(?=[A-ZÇË][a-zçë]+\s+[a-zçë(])|\.\s*$|\n\s*\n")
+SENTENCE_END = re.compile(r"(?<=[a-zçë)]{3})\.\s+(?=[A-ZÇË][a-zçë]+\s+[a-zçë(])|\.\s*$|\n\s*\n")
 STATUS = [("absent", r"mung"), ("invited", r"skn|ftuar|invited"), ("present", r"prez|pranish|present")]
 
 

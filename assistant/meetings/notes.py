@@ -267,7 +267,7 @@ class _Parser:
                 self.placed.append((line.start, line.end))
                 mode = None
                 continue
-            if kind == "agenda" and self.inline_agenda(line):
+            if (kind == "agenda" or re.match(r"(?:rendi|agenda)\w*(?:\s+i\s+dites)?\s*:", f)) and self.inline_agenda(line):
                 mode = None
                 continue
             if kind == "decisions" and label and label[2].strip():
