@@ -36,9 +36,11 @@ class Seen:
 def is_person(name: str) -> bool:
     """A name, not a title or an institution written in capitals ('Policia Bashkiake', 'Dhoma Ekonomike')."""
     f = fold(name)
+    if any(w in gazetteer.institution_words() for w in re.findall(r"[a-z']+", f)):
+        return False
     return not NOT_GIVEN.match(f) and not gazetteer.find_bodies(name) and not re.search(
         r"\b(?:emergjenc|dhom|kish|shoqat|bashkesi|forum|komitet|stacion|njesi|sherbim|gjykat|prokurori|myftini|"
-        r"drejtori|qendr|fondacion|lagj|shkoll|civil|bashkiak|kulture|tregti)", f)
+        r"drejtori|qendr|fondacion|lagj|shkoll|civil|bashkiak|kulture|tregti|radio|publik)", f)
 
 
 def names_in(text: str, start: int, end: int) -> list[re.Match]:
