@@ -255,8 +255,10 @@ class _Parser:
         self.header_lines = {tuple(span) for key in HEADER_FIELDS for span in m.trace.get(key, [])}
         self.placed: list[tuple[int, int]] = []  # lines read as structure (headings, quorum, events)
         mode, item = None, None
+        prev_end = 0
         for line in lines:
             t, f = line.text, fold(line.text)
+            prev_end, line_gap_end = line.end, prev_end  # the end of the line before, for blank-line checks
             kind = _section(line)
             label = re.match(r"([^:]{2,40}):\s*(.*)$", t)
             if self.timed_event(line):
@@ -272,7 +274,6 @@ class _Parser:
                 continue
             if kind == "decisions" and label and label[2].strip():
                 self.inline_decisions(line, line.start + label.start(2), label[2])
-                mode = kind
                 continue
             if kind and not (mode == "agenda" and line.number and kind != "agenda"):
                 inline = label[2] if label and kind in ("present", "absent", "invited") else ""
@@ -298,6 +299,8 @@ class _Parser:
                     mode = None
             if (line.start, line.end) in self.header_lines:
                 continue  # a header line ("16:05 mbyll", "Shënoi: X") is no agenda item, decision or discussion
+            if mode == "agenda" and m.agenda and self.text.count("\n", line_gap_end, line.start) >= 2:
+                mode = None  # a blank line closes the agenda list
             if mode == "agenda":
                 if self.agenda_item(line):
                     continue
@@ -498,10 +501,15 @@ class _Parser:
         self.flags(line)
 
     def decision(self, line: Line):
+        """One line of the decisions: a deferred one goes to the deferred items, a lead-in ('vendosi:') is none;
+        telegraphic 'ok X' reads 'Miratohet X'."""
         t = line.text
         raw = line.raw.lstrip()
-        if raw.startswith(("✘", "✗")) or DEFERRED.search(fold(t)):
-            self.add_line("deferred", line, t)
+        if t.rstrip().endswith(":"):
+            return
+        t = re.sub(r"^ok\s+", "Miratohet ", t, flags=re.I)
+        if raw.startswith(("✘", "✗")) or DEFERRED.search(fold(t)) or re.match(r"x\s", t, re.I):
+            self.add_line("deferred", line, re.sub(r"^x\s+", "", t, flags=re.I))
             return
         self.m.decisions.append(gazetteer.expand(formalize(t, self.m.meeting_date()), abbreviations=False))
         self.note(f"decisions.{len(self.m.decisions) - 1}", line)
@@ -515,6 +523,12 @@ class _Parser:
             self.add_line("proposals_without_decision", line, line.text)
 
     def add_line(self, key: str, line: Line, text: str):
+        if len(text) > 120:  # prose: the sentence that says it, not the paragraph
+            text = next((x for x in re.split(r"(?<=[a-zçë]{3})\.\s+|;\s+", text)
+                         if DEFERRED.search(fold(x)) or NO_DECISION.search(fold(x))), text)
+        ref = re.match(r"(?:P|pika\s*)(\d{1,2})\b", text, flags=re.I)
+        if ref and 0 < int(ref[1]) <= len(self.m.agenda):  # 'Pika 3 shtyhet' -> the agenda item it names
+            text = f"{self.m.agenda[int(ref[1]) - 1]} – {text[ref.end():].strip(' .:–-()')}"
         text = re.sub(r"^(?:P|pika\s*)\d{1,2}\s*[.:–-]\s*", "", text, flags=re.I)  # item reference
         text = re.sub(rf"^(?:\d{{1,2}}:\d{{2}}\s*)?[{UP}][{LO}]+(?:\s*\([^)]*\))?:\s*", "", text)  # speaker
         text = formalize(text, self.m.meeting_date())
