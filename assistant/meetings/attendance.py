@@ -70,6 +70,20 @@ def people(text: str, group: str, start: int, end: int, prefix: str | None = Non
     return out
 
 
+def _paragraph_end(text: str, pos: int) -> int:
+    """Where the line holding `pos` ends, carried over the next lines while they continue it: a line ending
+    in a comma, or a hard-wrapped prose line (long, no closing '.' or ':')."""
+    while True:
+        nl = text.find("\n", pos)
+        if nl < 0:
+            return len(text)
+        line = text[text.rfind("\n", 0, nl) + 1:nl].rstrip()
+        nxt = text[nl + 1:text.find("\n", nl + 1) if text.find("\n", nl + 1) >= 0 else len(text)].strip()
+        if not nxt or not (line.endswith(",") or (len(line) >= 60 and not line.endswith((".", ":")))):
+            return nl
+        pos = nl + 1
+
+
 def regions(text: str) -> list[tuple[str, int, int]]:
     """(group, start, end) for every attendance cue: from the cue to the next cue or the end of its sentence."""
     f = fold(text)
@@ -84,7 +98,7 @@ def regions(text: str) -> list[tuple[str, int, int]]:
     out = []
     for (s, e, group), nxt in zip(hits, hits[1:] + [None]):
         stop = SENTENCE_END.search(text, e)
-        end = min(stop.start() if stop else len(text), nxt[0] if nxt else len(text))
+        end = min(stop.start() if stop else len(text), nxt[0] if nxt else len(text), _paragraph_end(text, e))
         out.append((group, e, end))
     return out
 
