@@ -35,8 +35,8 @@ SECTION = [  # (kind, regex on the folded line without its numbering)
     ("agenda", r"^(?:rendi\b|rendi i dites|agenda|pikat e rendit)"),
     ("decisions", r"^(?:vendime|vendimet|vendimi\b|decisions|u\s+vendos|vendosi\b|konkluz\w*|vendim\b)"),
     ("tasks", r"^(?:detyr|follow-up|follow up|kush cfare|veprime|to-?do|action)|^detyrat,"),
-    ("present", r"^(?:(?:anetare\s+)?(?:te\s+)?pranishem|prezent|present|pjesemarres)"),
-    ("absent", r"^(?:(?:anetare\s+)?(?:qe\s+)?(?:mungojne|munguan|mungesa|mungese|mungon)|absent)"),
+    ("present", r"^(?:(?:anetar\w*\s+)?(?:te\s+|e\s+)?pran\s*ishem|prezent|present|pjesemarres)"),
+    ("absent", r"^(?:(?:anetar\w*\s+)?(?:qe\s+)?(?:r?n|m)(?:ungojne|unguan|ungesa|ungese|ungon)|absent)"),
     ("invited", r"^(?:(?:te|i)\s+ftuar|invited)"),
 ]
 
@@ -188,7 +188,7 @@ def formalize(text: str, ref: dt.date | None = None) -> str:
 
 
 def _section(line: Line) -> str | None:
-    f = fold(re.sub(r"^\d{1,2}\.\s*", "", line.text))
+    f = fold(re.sub(r"^\d{1,2}(?:\.\d{1,2})*\.?\s+|^\d{1,2}\.\s*", "", line.text))
     if len(f) > 70 and not f.rstrip().endswith(":"):
         return None
     for kind, pattern in SECTION:
