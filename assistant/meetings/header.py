@@ -98,7 +98,7 @@ def named_role(text: str, cue: str, weak: str | None = None) -> Found | None:
             if not after and not colon:  # prose wrapped at the cue: 'Mbledhjen e drejtoi\nKryetarja ..., znj. X'
                 after = person_near(text, c.end(), c.end() + 70)
             if after and not re.search(r"[|;]|\n\s*\n", text[c.end():after.start()]):
-                found.append(Found(_whole_name(text, after), after.start(), after.end(), score))
+                found.append(Found(" ".join(after[0].split()), after.start(), after.end(), score))
                 continue
             before = [m for m in PERSON.finditer(text, max(ls, c.start() - 45), c.start())
                       if not NOT_GIVEN.match(fold(m[0])) and re.fullmatch(r"[\s,(–-]*(?:\w+\s*){0,2}", text[m.end():c.start()])]
@@ -110,10 +110,6 @@ def named_role(text: str, cue: str, weak: str | None = None) -> Found | None:
             if below:
                 found.append(Found(below[0], below.start(), below.end(), score))
     return _best(found)
-
-
-def _whole_name(text: str, m: re.Match) -> str:
-    return " ".join(m[0].split())
 
 
 def _below(text: str, line_end: int, column: int) -> re.Match | None:

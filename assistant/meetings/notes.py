@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 import datetime as dt
 
 from assistant.meetings import attendance, gazetteer, header
-from assistant.meetings.dates import find_dates, parse_date
+from assistant.meetings.dates import parse_date
 from assistant.meetings.gazetteer import fold
 
 UP, LO = "A-ZÇËÉ", "a-zçëé"
