@@ -75,17 +75,17 @@ def extract_actions(text: str, meeting_date: date | None = None, tables: list | 
 
 
 def _with_prose(text: str, ref: date | None, items: list[ActionItem], people: dict[str, str]) -> list[ActionItem]:
-    """The line items plus the tasks written in sentences that no line item already covers, in text order."""
+    """Tasks written in sentences, and the line items no sentence task covers, in text order: a sentence
+    read whole names every owner of "QPS dhe DSHMS obligohen të …", a line read by its layout may not."""
     diacritics = not morphology.typed_without_diacritics(text)
+    prose = []
     for sentence in prose_tasks.sentences(text):
-        end = sentence.start + len(sentence.text)
-        if any(i.start < end and sentence.start < i.end for i in items):
-            continue
         task = prose_tasks.read(sentence, ref, people, diacritics)
         if task:
-            items.append(ActionItem(formalize(task.action), task.owner, task.due, task.due_text, task.start, task.end,
+            prose.append(ActionItem(formalize(task.action), task.owner, task.due, task.due_text, task.start, task.end,
                                     task.quote))
-    return sorted(items, key=lambda i: i.start)
+    rest = [i for i in items if not any(p.start < i.end and i.start < p.end for p in prose)]
+    return sorted(prose + rest, key=lambda i: i.start)
 
 
 # ---------- tables ----------
@@ -167,8 +167,11 @@ def _kinds(lines: list) -> list[str | None]:
     """The section each line is in ("tasks", "decisions", ...), "header" for a section's own heading."""
     kinds, kind = [], None
     for line in lines:
-        kind = _section(line) or kind
-        kinds.append(kind if not _section(line) else "header")
+        section = _section(line)
+        if section == "tasks" and re.search(r":\s*\S", line.text):
+            section = None  # "Detyrë për sekretaren: procesverbali …" is one task, not a heading
+        kind = section or kind
+        kinds.append(kind if not section else "header")
     return kinds
 
 

@@ -17,9 +17,10 @@ from assistant.meetings.gazetteer import fold
 from ingest.albanian import morphology
 
 # folded cues; the request verbs are matched as phrases, the tenses are left to the morphology
-REQUEST = re.compile(r"\b(?:(?:i|iu|u)\s+)?(?:kerk\w*|ngark\w*|detyr\w*|oblig\w*|angazh\w*|zotu\w*|rekomand\w*|"
-                     r"autoriz\w*|porosit\w*|merr\w*\s+persiper|moren\s+persiper|duhet\s+(?:te|me|t')|"
-                     r"ka\s+me|kane\s+me|u\s+pajtu\w*|premtoi|i\s+tha)\b")
+REQUEST = re.compile(r"\b(?:(?:i|iu|u)\s+kerku\w*|kerkohe[tn]|kerkoi\s+(?:nga|qe)|ngarkohe[tn]|u\s+ngarku\w*|"
+                     r"detyrohe[tn]|u\s+detyru\w*|oblig\w*|angazh\w*|zotu\w*|rekomandohe[tn]|autorizohe[tn]|"
+                     r"u\s+autorizu\w*|merr\w*\s+persiper|moren\s+persiper|duhet\s+(?:te|me|t')|ka\s+me|kane\s+me|"
+                     r"premtoi|i\s+tha|detyr[eai]\b)")  # an active "kërkoi" alone is a participant's demand
 DECISION = re.compile(r"\b(?:u\s+mor\s+vendim|u\s+vendos\w*|vendosi|vendosen|u\s+miratua|miratoi|u\s+dakordua|"
                       r"u\s+ra\s+dakord|ra\s+dakord|u\s+pajtu\w*)\b")
 ASKER = re.compile(r"\b(?:i|iu)?\s*(?:kerkoi|kerkuan|tha|porositi|ngarkoi|obligoi)\b")  # the owner comes after it
@@ -29,10 +30,14 @@ OFFER = re.compile(r"\b(?:mund\s+te|mund\s+t'|ofroi|ofron|ofruan|e\s+jep\b|ndosh
 ONGOING = re.compile(r"\b(?:vazhdon|vazhdojne|vazhdoi|vijon|vijojne|tashme|tash\s+me)\b")
 DEFERRED = re.compile(r"\b(?:shty\w*|mbet\w*\s+per|nuk\s+u\s+votua|s'u\s+votua|per\s+diskutim|mori\s+ne\s+dijeni)\b")
 TASK_PARTICLE = re.compile(r"\b(?:te|ta|t'|t’|me|ti|t'i|t'u|ta)\s*$")
+FUTURE = re.compile(r"\bdo\s+(?:te|ta|t')\s*$")  # "do ta përcjellë": a commitment, weaker than a request
+ENGLISH_TASK = re.compile(r"\b(?:to|will|shall|must|should)\s+(?!be\b|the\b|a\b)[a-z]{3,}")
 NOT_AGENT = re.compile(r"(?:\bne|\bte|\btek|\bper|\bndaj|\bkundrejt|\bpa)\s+$")  # recipients: "kërkesë në MAShT"
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÇË„“\"(])|\n(?=\s*[^a-zçë\s])|\n\s*\n")
 ABBREVIATED = re.compile(r"(?:^|\s)(?:[^\W\d_]{1,3}|nr|znj|prof|ing)\.$", re.I)  # "Z. Ahmeti", "M. Bajrami": no end
-WEIGHTS = {"request": 2.0, "decision": 1.0, "task_verb": 2.0, "owner": 1.0, "due": 1.0, "past": -2.5, "wish": -5.0, "offer": -4.0,
+FUNCTION_WORDS = {"CONJ", "PR", "PART", "ADV", "CLIT_PRO", "PRON", "VB_PART", "INTJ", "NUM"}
+PERFECT_AUX = {"ka", "kane", "kemi", "kam", "eshte", "jane", "kishte", "kishin", "ishte", "ishin", "u", "asht"}
+WEIGHTS = {"request": 2.0, "decision": 1.0, "task_verb": 2.0, "future": 1.0, "owner": 1.0, "due": 1.0, "past": -2.5, "wish": -5.0, "offer": -4.0,
            "ongoing": -2.0, "deferred": -5.0, "bias": -2.0}
 
 
@@ -74,38 +79,43 @@ def _words(text: str):
     return re.finditer(r"[^\W\d_]+(?:['’][^\W\d_]+)?", text)
 
 
-def task_verb(sentence: str, diacritics: bool) -> int | None:
-    """Start of the first subjunctive ("të hartojë"), Gheg infinitive ("me bo") or imperative verb."""
+def task_verb(sentence: str, diacritics: bool) -> tuple[int, bool] | None:
+    """Start of the first verb that asks for something, and whether it is only a future ("do të …"): a
+    subjunctive after "të" ("të hartojë"; the 3rd plural and passive look like the present: "të hartojnë",
+    "të mbahen"), after "me" the Gheg infinitive ("me bo", "me çue"), in English "to/will + verb"."""
     f = fold(sentence)
     for m in _words(sentence):
-        before = f[max(0, m.start() - 6):m.start()]
-        analyses = morphology.analyse(m[0], diacritics)
-        if TASK_PARTICLE.search(before):
-            particle = TASK_PARTICLE.search(before)[0].strip()
-            if particle == "me" and any(a.participle for a in analyses) and not any(a.pos == "NOUN" for a in analyses):
-                return m.start()
-            if particle != "me" and any(a.subjunctive for a in analyses):
-                return m.start()
-    return None
+        particle = TASK_PARTICLE.search(f[max(0, m.start() - 6):m.start()])
+        if not particle:
+            continue
+        verbs = [a for a in morphology.analyse(m[0], diacritics) if a.verb]
+        if particle[0].strip() == "me":
+            if any(a.participle or a.imperative or "Gheg" in a.tags for a in verbs):
+                return m.start(), False
+        elif any(a.subjunctive or "pres" in a.tags for a in verbs):
+            return m.start(), bool(FUTURE.search(f[:m.start()]))
+    english = ENGLISH_TASK.search(f)
+    return (english.start(), False) if english else None
 
 
 def past_verb(sentence: str, diacritics: bool, skip: list[tuple[int, int]]) -> bool:
-    """An aorist ("u bë", "raportoi") or a perfect ("ka hartuar", "janë vendosur") outside the request cue."""
+    """An aorist ("raportoi", "u bë") or a perfect ("ka hartuar", "janë vendosur") outside the request cue.
+    Function words that could also be read as a verb ("dhe" as an aorist of "jap") do not count."""
     f = fold(sentence)
     words = list(_words(sentence))
     for i, m in enumerate(words):
-        if any(s <= m.start() < e for s, e in skip):
+        if any(s <= m.start() < e for s, e in skip) or TASK_PARTICLE.search(f[max(0, m.start() - 6):m.start()]):
             continue
-        analyses = [a for a in morphology.analyse(m[0], diacritics) if a.verb]
-        if not analyses:
+        analyses = morphology.analyse(m[0], diacritics)
+        verbs = [a for a in analyses if a.verb]
+        if not verbs or any(a.pos in FUNCTION_WORDS for a in analyses):
             continue
         prev = fold(words[i - 1][0]) if i else ""
-        if prev in ("te", "me", "do", "t'", "ta", "qe") or TASK_PARTICLE.search(f[:m.start()]):
+        if prev in ("do", "qe", "mund"):
             continue
-        if all(a.aorist for a in analyses):
+        if any(a.aorist and "2" not in a.tags for a in verbs) and all(a.aorist for a in verbs):
             return True
-        if prev in ("ka", "kane", "kemi", "eshte", "jane", "kishte", "kishin", "ishte", "u") and any(
-                a.participle or a.aorist for a in analyses):
+        if prev in PERFECT_AUX and any(a.participle or a.aorist for a in verbs):
             return True
     return False
 
@@ -129,6 +139,9 @@ def owners(sentence: str, verb_at: int | None, people: dict[str, str]) -> list[t
         if (asker and m.start() < asker.start()) or NOT_AGENT.search(f[:m.start()]):
             continue
         found.append((m.start(), m.end(), f"{m[0]} ({inst})" if inst else m[0]))
+    first = re.match(r"([A-ZÇË][a-zçë]+)\s*(?:[-–:]|$)", zone.strip()) if not found and verb_at is not None else None
+    if first and not morphology.analyse(first[1]):  # "Zyka të çojë …": a name the lexicon does not know
+        found.append((zone.index(first[1]), zone.index(first[1]) + len(first[1]), first[1]))
     return sorted(found)
 
 
@@ -140,7 +153,8 @@ def read(sentence: Sentence, ref: date | None, people: dict[str, str], diacritic
     t = sentence.text
     f = fold(t)
     request = REQUEST.search(f)
-    verb_at = task_verb(t, diacritics)
+    verb = task_verb(t, diacritics)
+    verb_at = verb[0] if verb else None
     who = owners(t, verb_at if verb_at is not None else (request.start() if request and request.start() else None),
                  people)
     if not who and verb_at is not None:
@@ -148,7 +162,7 @@ def read(sentence: Sentence, ref: date | None, people: dict[str, str], diacritic
     deadline = find_deadline(t, ref)
     decision = DECISION.search(f)
     skip = [m.span() for m in (request, decision) if m]
-    features = {"request": bool(request), "decision": bool(decision), "task_verb": verb_at is not None, "owner": bool(who),
+    features = {"request": bool(request), "decision": bool(decision), "task_verb": bool(verb) and not verb[1], "future": bool(verb) and verb[1], "owner": bool(who),
                 "due": bool(deadline.due_text), "past": past_verb(t, diacritics, skip), "wish": bool(WISH.search(f)),
                 "offer": bool(OFFER.search(f)), "ongoing": bool(ONGOING.search(f)), "deferred": bool(DEFERRED.search(f))}
     value = score(features)
