@@ -160,6 +160,8 @@ def read(sentence: Sentence, ref: date | None, people: dict[str, str], diacritic
     if not who and verb_at is not None:
         who = owners(t, None, people)
     deadline = find_deadline(t, ref)
+    if not request and verb_at is not None:  # "Kryetari i kërkoi Policisë që të hartojë …"
+        request = ASKER.search(f, 0, verb_at)
     decision = DECISION.search(f)
     skip = [m.span() for m in (request, decision) if m]
     features = {"request": bool(request), "decision": bool(decision), "task_verb": bool(verb) and not verb[1], "future": bool(verb) and verb[1], "owner": bool(who),

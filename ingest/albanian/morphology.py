@@ -67,7 +67,7 @@ def _normal(word: str, diacritics: bool) -> str:
 def analyse(word: str, diacritics: bool = True) -> tuple[Analysis, ...]:
     """Every analysis of one word form (several for an ambiguous form, none for an unknown one)."""
     form = _normal(word, diacritics)
-    if not form:
+    if not WORD.fullmatch(form):  # numbers, punctuation: not words
         return ()
     table = _table(diacritics)
     if form in table:
