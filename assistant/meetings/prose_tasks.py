@@ -18,7 +18,7 @@ from ingest.albanian import morphology
 
 # folded cues; the request verbs are matched as phrases, the tenses are left to the morphology
 REQUEST = re.compile(r"\b(?:(?:i|iu|u)\s+kerku\w*|kerkohe[tn]|kerkoi\s+(?:nga|qe)|ngarkohe[tn]|u\s+ngarku\w*|"
-                     r"detyrohe[tn]|u\s+detyru\w*|oblig\w*|angazh\w*|zotu\w*|rekomandohe[tn]|autorizohe[tn]|"
+                     r"detyrohe[tn]|u\s+detyru\w*|(?:u\s+)?obligu\w*|obligohe[tn]|(?:u\s+)?angazhu\w*|angazhohe[tn]|zotu\w*|rekomandohe[tn]|autorizohe[tn]|"
                      r"u\s+autorizu\w*|merr\w*\s+persiper|moren\s+persiper|duhet\s+(?:te|me|t')|ka\s+me|kane\s+me|"
                      r"premtoi|i\s+tha|detyr[eai]\b)")  # an active "kërkoi" alone is a participant's demand
 DECISION = re.compile(r"\b(?:u\s+mor\s+vendim|u\s+vendos\w*|vendosi|vendosen|u\s+miratua|miratoi|u\s+dakordua|"
