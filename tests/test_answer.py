@@ -168,8 +168,13 @@ def test_out_of_scope_questions_abstain_in_their_language_with_see_also(services
 
 
 def test_english_questions_whose_words_the_documents_do_not_know_abstain(services):
-    assert known_share(services.store, "What is the longest river in the world?") == 0.0
-    assert known_share(services.store, "What duties do municipalities have on domestic violence?") == 1.0
+    # The lexicon bridges common words ("world" -> bota), so an off-topic question is known in part,
+    # never as much as one about the council's own subject.
+    off_topic = known_share(services.store, "What is the longest river in the world?")
+    on_topic = known_share(services.store, "What duties do municipalities have on domestic violence?")
+    assert off_topic <= 0.5 and on_topic == 1.0
+    result, _ = ask(services, "What is the longest river in the world?")
+    assert result.abstained
     for question in ("How do you make spinach pie?", "Which films are showing in the cinema this week?"):
         result, _ = ask(services, question)
         assert result.abstained and result.answer == "The documents do not say this.", question
