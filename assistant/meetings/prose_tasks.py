@@ -42,8 +42,9 @@ SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÇË„“\"(])|\n(?=\s*[^a-zç
 ABBREVIATED = re.compile(r"(?:^|\s)(?:[^\W\d_]{1,3}|nr|znj|prof|ing)\.$", re.I)  # "Z. Ahmeti", "M. Bajrami": no end
 FUNCTION_WORDS = {"CONJ", "PR", "PART", "ADV", "CLIT_PRO", "PRON", "VB_PART", "INTJ", "NUM"}
 PERFECT_AUX = {"ka", "kane", "kemi", "kam", "eshte", "jane", "kishte", "kishin", "ishte", "ishin", "u", "asht"}
-FEATURES = ("request", "decision", "task_verb", "future", "owner", "due", "past", "wish", "offer", "ongoing",
-            "deferred")
+FEATURES = ("request", "decision", "task_verb", "jussive", "future", "owner", "due", "past", "wish", "offer",
+            "ongoing", "deferred")
+JUSSIVE_GAP = re.compile(r"\s*(?:-\w+\s*)?(?:t[eë]|ta|t['’]|t['’]i|me)\s*$")  # "DKA të bëjë", "Policia ta shtojë"
 WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "data" / "task_weights.json"
 
 
@@ -186,7 +187,10 @@ def evidence(sentence: Sentence, ref: date | None, people: dict[str, str], diacr
         request = ASKER.search(f, 0, verb_at)
     decision = DECISION.search(f)
     skip = [m.span() for m in (request, decision) if m]
+    # the subject opens the sentence and "të" + its verb follows: a request by its form ("DKA të bëjë kërkesë")
+    jussive = bool(verb) and not verb[1] and any(s < 25 and JUSSIVE_GAP.fullmatch(t[e:verb_at]) for s, e, _ in who)
     features = {"request": bool(request), "decision": bool(decision), "task_verb": bool(verb) and not verb[1],
+                "jussive": jussive,
                 "future": bool(verb) and verb[1], "owner": bool(who), "due": bool(deadline.due_text),
                 "past": past_verb(t, diacritics, skip), "wish": bool(WISH.search(f)), "offer": bool(OFFER.search(f)),
                 "ongoing": bool(ONGOING.search(f)), "deferred": bool(DEFERRED.search(f))}
