@@ -25,6 +25,7 @@ PAST = re.compile(r"\b(?:u\s+(?:be|bene|realizua|krye|dergua|nenshkrua|zhvillua|
 PROPOSAL = re.compile(r"\bpropozim\b|\bpropozon\b")
 COMMITMENT = re.compile(r"\b(?:detyre|detyrohet|ngarkohet|ngarkon|merr\s+persiper|do\s+te|duhet\s+te|afat\w*|deri|brenda)\b")
 LABELLED = re.compile(r"(?:^|;\s+)([^\W\d][^:;\n]{0,40}?)\s*:\s+")
+EMPHASIS = re.compile(r"\*{1,2}|_{2}|`")
 NOT_OWNER_PAREN = re.compile(r"(?:te|tek|per|ne|pa|me|nga|dhe|ose|shih)\b")
 
 
@@ -247,7 +248,8 @@ def _whole_owner(part: str, surnames: set[str]) -> bool:
     return end is not None and not part[end:].strip(" ,.;:")
 
 
-def _line_item(t: str, offset: int, ref: date | None, surnames: set[str]) -> ActionItem | None:
+def _line_item(line: str, offset: int, ref: date | None, surnames: set[str]) -> ActionItem | None:
+    t = EMPHASIS.sub(lambda m: " " * len(m[0]), line)  # "**KP (Topi)** – …": markdown marks, blanked in place
     deadline = find_deadline(t, ref)
     dl = deadline.span or (len(t), len(t))
     owners: list[tuple[int, str]] = []
@@ -294,7 +296,7 @@ def _line_item(t: str, offset: int, ref: date | None, surnames: set[str]) -> Act
     action = _action_text(t, body_start, deadline, [o for _, o in owners])
     if not action:
         return None
-    quote = t.strip()
+    quote = line.strip()
     return ActionItem(action, [o for _, o in owners], deadline.due, deadline.due_text, offset, offset + len(quote), quote)
 
 

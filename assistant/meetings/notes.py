@@ -18,9 +18,11 @@ INITIAL = r"(?:Dh|Gj|Ll|Nj|Rr|Sh|Th|Xh|Zh|[A-ZÇË])\."
 SURNAME = rf"[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?"
 NAME = re.compile(rf"(?<![\w.])(?:{INITIAL}\s?{SURNAME}|[{UP}][{LO}]+\s+{SURNAME}(?![\w]))")
 TIME = re.compile(r"(?<![\d.:])([01]?\d|2[0-3])[:.]([0-5]\d)(?![\d]|\.\d)")
-BULLET = re.compile(r"^\s*(?:(?:[-–—•*·→>✔✓✘✗☐☑]+|\d{1,2}[.)](?!\d)|[a-h]\)|V\d+\s*[–:-]|Vendimi\s+nr\.\s*\d+\s*:)\s*)+")
-DEFERRED = re.compile(r"\b(?:shty(?:het|hen|hej|jme|re|ne)|u\s+shty\w*|mbetet\s+per\s+(?:mbledhjen|here)|kalon\s+per\s+mbledhjen|"
+BULLET = re.compile(r"^\s*(?:(?:[-–—•*·→>✔✓✘✗☐☑]+|\[[ xX]?\]|\d{1,2}[.)](?!\d)|[a-h]\)|V\d+\s*[–:-]|Vendimi\s+nr\.\s*\d+\s*:)\s*)+")
+DEFERRED = re.compile(r"\b(?:shty(?:het|hen|hej|jme|re|ne)|u\s+shty\w*|mbet\w*\s+per\s+(?:mbledhjen|here)|kalon\s+per\s+mbledhjen|"
+                      r"do\s+te\s+(?:diskutohet|shqyrtohet|miratohet|trajtohet)\s+ne\s+mbledhjen\s+e\s+(?:radhes|ardhshme|pare)|"
                       r"postponed|deferred)\b")
+APPROVED = re.compile(r"\b(?:adopted|approved|u\s+miratua|miratohet|miratuar|miratimi|miratimin)\b")
 NO_DECISION = re.compile(r"(?:pa\s+vendim|s'u\s+votua|nuk\s+u\s+votua|do\s+(?:te\s+)?shihet|do\s+ta\s+shohim|"
                          r"do\s+(?:te\s+)?shqyrtohet|pa\s+afat\b)")
 LINKING_WORDS = {"me", "e", "i", "te", "se", "nga", "deri", "date", "data", "ne", "para", "pas", "prej", "mes", "dhe",
@@ -39,6 +41,7 @@ SECTION = [  # (kind, regex on the folded line without its numbering)
     ("present", r"^(?:(?:anetar\w*\s+)?(?:te\s+|e\s+)?pran\s*ishem|prezent|present|pjesemarres)"),
     ("absent", r"^(?:(?:anetar\w*\s+)?(?:qe\s+)?(?:r?n|m)(?:ungojne|unguan|ungesa|ungese|ungon)|absent)"),
     ("invited", r"^(?:(?:te|i)\s+ftuar|invited)"),
+    ("deferred", r"^(?:(?:ceshtje|ceshtjet|pika|pikat)\s+(?:e\s+|te\s+)?shtyra|te\s+shtyra|deferred|postponed)"),
 ]
 
 
@@ -274,6 +277,8 @@ class _Parser:
             if (kind == "agenda" or re.match(r"(?:rendi|agenda)\w*(?:\s+i\s+dites)?\s*:", f)) and self.inline_agenda(line):
                 mode = None
                 continue
+            if kind == "agenda" and mode == "decisions" and APPROVED.search(f) and not t.rstrip().endswith(":"):
+                kind = None  # "1. Agenda adopted." among the decisions is one of them, no heading
             if kind == "decisions" and label and label[2].strip():
                 self.inline_decisions(line, line.start + label.start(2), label[2])
                 continue
@@ -318,6 +323,9 @@ class _Parser:
                 continue
             if mode == "decisions":
                 self.decision(line)
+                continue
+            if mode == "deferred":
+                self.add_line("deferred", line, line.text)
                 continue
             if INLINE_DECISION.search(f):
                 self.inline_decisions(line, line.start, t)
