@@ -18,6 +18,7 @@ from assistant.meetings.gazetteer import fold
 MONTHS = ("janar", "shkurt", "mars", "prill", "maj", "qershor", "korrik", "gusht", "shtator", "tetor", "nentor",
           "dhjetor")
 MONTH = r"(janar|shkurt|mars|prill|maj|qershor|korrik|gusht|shtator|tetor|nentor|dhjetor)(?:it|ut|i|in)?\b"
+ANY_MONTH = MONTH.replace("(", "(?:", 1)  # the same, capturing nothing: for lookaheads
 MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
              "november", "december")
 MONTH_EN = r"(" + "|".join(MONTHS_EN) + r")\b"  # only next to a day or "end of": "may" is also a verb
@@ -30,7 +31,7 @@ NUMBER_WORDS = {"nje": 1, "dy": 2, "tre": 3, "tri": 3, "kater": 4, "pese": 5, "g
 NUMBER = r"(\d{1,3}|" + "|".join(NUMBER_WORDS) + r")"
 ORDINALS = {"pare": 1, "dyte": 2, "trete": 3, "katert": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2,
             "3": 3, "4": 4}
-FUND = r"(?:fund(?:i|in)?\s+(?:i|e|te)\s+|fund\s+te\s+|mes(?:i|in)?\s+(?:i|e|te)\s+|fund(?:i|in)?\s+(?=" + MONTH.replace("(", "(?:", 1) + r"))"
+FUND = r"(?:fund(?:i|in)?\s+(?:i|e|te)\s+|fund\s+te\s+|mes(?:i|in)?\s+(?:i|e|te)\s+|fund(?:i|in)?\s+(?=" + ANY_MONTH + r"))"
 
 STRONG_CUE = re.compile(r"(?:\bafat(?:i)?\s*:?|\bdeadline\s*:?|\bmax\.?|\bmaksimumi?|\bderi(?:\s+(?:me|ne))?|"
                         r"\bjo\s+me\s+vone\s+se|\bbrenda|\buntil|\bby)\s*$")
@@ -94,6 +95,18 @@ def add_working_days(start: date, n: int) -> date:
     return d
 
 
+UNITS = {"dit": "day", "jav": "week", "muaj": "month"}
+
+
+def _counted(ref: date | None, n: int, unit: str, working: bool) -> date | None:
+    """`n` days (working days if `working`), weeks or months after `ref`: "brenda 10 ditëve pune", "within two weeks"."""
+    if not ref:
+        return None
+    if unit == "day":
+        return add_working_days(ref, n) if working else ref + timedelta(days=n)
+    return ref + timedelta(weeks=n) if unit == "week" else _add_months(ref, n)
+
+
 def _add_months(d: date, n: int) -> date:
     month = d.month - 1 + n
     year = d.year + month // 12
@@ -148,7 +161,7 @@ def _periods(f: str, ref: date | None):
     for m in re.finditer(r"(?:\bthe\s+)?\bend\s+of\s+" + MONTH_EN + r"(?:\s+(\d{4}))?", f):
         month = MONTHS_EN.index(m[1]) + 1
         out.append((m.start(), m.end(), last_day(int(m[2]), month) if m[2] else _next_on_or_after(ref, month, None)))
-    for m in re.finditer(r"\b(?:" + FUND + r"muajit|brenda\s+muajit(?:\s+(?:kete|aktual))?(?!\s+" + MONTH.replace("(", "(?:", 1) + r")|kete\s+muaj|"
+    for m in re.finditer(r"\b(?:" + FUND + r"muajit|brenda\s+muajit(?:\s+(?:kete|aktual))?(?!\s+" + ANY_MONTH + r")|kete\s+muaj|"
                          r"(?:the\s+)?end\s+of\s+(?:the|this)\s+month)\b", f):
         out.append((m.start(), m.end(), last_day(ref.year, ref.month) if ref else None))
     for m in re.finditer(r"\b(?:" + FUND + r")?muaj(?:in|it)?\s+(?:tjeter|e\s+ardhshem|qe\s+vjen)\b", f):
@@ -168,19 +181,9 @@ def _periods(f: str, ref: date | None):
         out.append((m.start(), m.end(), last_day(year, 6 * h) if year else None))
     for m in re.finditer(r"\b(?:brenda|ne|per|afat(?:\s+prej)?|within|in)\s+(?:(?:nje\s+)?afat(?:i)?\s+(?:prej\s+)?)?"
                          + NUMBER + r"\s+(dit|jav|muaj)\w*(\s+pune)?\b", f):
-        n, unit = _number(m[1]), m[2]
-        d = None
-        if ref:
-            d = (add_working_days(ref, n) if m[3] else ref + timedelta(days=n)) if unit == "dit" else \
-                ref + timedelta(weeks=n) if unit == "jav" else _add_months(ref, n)
-        out.append((m.start(), m.end(), d))
+        out.append((m.start(), m.end(), _counted(ref, _number(m[1]), UNITS[m[2]], bool(m[3]))))
     for m in re.finditer(r"\b(?:within|in)\s+" + NUMBER + r"\s+(working\s+|business\s+)?(day|week|month)s?\b", f):
-        n, unit = _number(m[1]), m[3]
-        d = None
-        if ref:
-            d = (add_working_days(ref, n) if m[2] else ref + timedelta(days=n)) if unit == "day" else \
-                ref + timedelta(weeks=n) if unit == "week" else _add_months(ref, n)
-        out.append((m.start(), m.end(), d))
+        out.append((m.start(), m.end(), _counted(ref, _number(m[1]), m[3], bool(m[2]))))
     for m in re.finditer(r"\b(?:by|on|until|before)\s+(?:next\s+)?(" + "|".join(WEEKDAYS_EN) + r")\b", f):
         d = None
         if ref:
