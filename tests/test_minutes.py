@@ -270,6 +270,29 @@ def test_attendance_table_with_a_status_column():
     assert {"Luan Berisha"} <= {p.name for p in m.invited}
 
 
+MARKDOWN_NOTES = """# KVSP Lisaj – mbledhja 3/2025
+**Data:** 14.10.2025 · **Vendi:** Bashkia Lisaj, salla e vogël
+- **Anëtarë:** N. Duka (KP Lisaj), F. Rama (ZVA), `T. Gega` (NJMF)
+- **E ftuar:** O. Hysi (Prefektura)
+## Vendime
+- **VENDIM:** Patrulla e përbashkët para shkollës *„Naim Frashëri”* çdo mëngjes
+_Mbyllur në 12:40._
+"""
+
+
+def test_markdown_marks_are_read_through_and_never_quoted_as_content():
+    """Emphasis is blanked in place for reading: cues behind '**' and '_' are found, values carry no
+    marks, and every span still points at the original line, marks and all."""
+    meeting, _, draft = prepare(MARKDOWN_NOTES)
+    assert (meeting.place, meeting.end_time) == ("Bashkia Lisaj, salla e vogël", "12:40")
+    assert [p.name for p in meeting.present] == ["N. Duka", "F. Rama", "T. Gega"]
+    assert [p.name for p in meeting.invited] == ["O. Hysi"]
+    assert meeting.decisions and "*" not in meeting.decisions[0] and "  " not in meeting.decisions[0]
+    s, e = meeting.trace["end_time"][0]
+    assert MARKDOWN_NOTES[s:e].startswith("Mbyllur në 12:40")  # the original line, its marks outside the span
+    assert all(MARKDOWN_NOTES[x["start"]:x["end"]] == x["text"] for x in draft["unread"])
+
+
 TEN_MESSY_LINES = """kvsp dritas, mbledhja e sotme, ora 10 e gjysem
 ishin: A. Leka (kryetari), B. Kola (KP), S. Hoxha (NJMF)
 rendi: 1) shkollat 2) kamerat e parkut

@@ -12,7 +12,8 @@ from datetime import date
 from assistant.meetings import gazetteer, prose_tasks
 from assistant.meetings.dates import Deadline, find_deadline
 from assistant.meetings.gazetteer import fold
-from assistant.meetings.notes import DEFERRED, NAME, NO_DECISION, _section, formalize, parse_meeting, split_lines
+from assistant.meetings.notes import (DEFERRED, NAME, NO_DECISION, Line, _section, blank_emphasis, formalize, parse_meeting,
+                                      split_lines)
 from ingest.albanian import morphology
 
 TASK_COL = re.compile(r"detyr|aktivitet|veprim|masa\b|cfare|action|task")
@@ -25,7 +26,6 @@ PAST = re.compile(r"\b(?:u\s+(?:be|bene|realizua|krye|dergua|nenshkrua|zhvillua|
 PROPOSAL = re.compile(r"\bpropozim\b|\bpropozon\b")
 COMMITMENT = re.compile(r"\b(?:detyre|detyrohet|ngarkohet|ngarkon|merr\s+persiper|do\s+te|duhet\s+te|afat\w*|deri|brenda)\b")
 LABELLED = re.compile(r"(?:^|;\s+)([^\W\d][^:;\n]{0,40}?)\s*:\s+")
-EMPHASIS = re.compile(r"\*{1,2}|_{2}|`")
 NOT_OWNER_PAREN = re.compile(r"(?:te|tek|per|ne|pa|me|nga|dhe|ose|shih)\b")
 
 
@@ -71,7 +71,7 @@ def extract_actions(text: str, meeting_date: date | None = None, tables: list | 
         return items
     surnames = {fold(p.name).split()[-1] for p in meeting.people() if p.name}
     items = _from_lines(text, ref, surnames)
-    if any(kind == "tasks" for kind in _kinds(split_lines(text))):
+    if any(kind == "tasks" for kind in _kinds(_lines(text))):
         return items
     return _with_prose(text, ref, items, _people(meeting), weights)
 
@@ -85,7 +85,7 @@ def prose_evidence(text: str) -> list[tuple[prose_tasks.Sentence, prose_tasks.Ev
     """The sentences the sentence reader scores in a text without tables (none when its tasks are labelled
     rows or a task section), each with its evidence: what bench/fit_tasks.py fits the weights on."""
     meeting = parse_meeting(text)
-    if _from_labelled_rows(text, None) or any(kind == "tasks" for kind in _kinds(split_lines(text))):
+    if _from_labelled_rows(text, None) or any(kind == "tasks" for kind in _kinds(_lines(text))):
         return []
     ref, people = meeting.meeting_date(), _people(meeting)
     diacritics = not morphology.typed_without_diacritics(text)
@@ -194,8 +194,13 @@ def _kinds(lines: list) -> list[str | None]:
     return kinds
 
 
+def _lines(text: str) -> list[Line]:
+    """The note lines as read through markdown marks ('**Detyrat:**' is the tasks heading)."""
+    return split_lines(blank_emphasis(text))
+
+
 def _from_lines(text: str, ref: date | None, surnames: set[str]) -> list[ActionItem]:
-    lines = split_lines(text)
+    lines = _lines(text)
     kinds = _kinds(lines)
     has_tasks = "tasks" in kinds
     items = []
@@ -209,7 +214,7 @@ def _from_lines(text: str, ref: date | None, surnames: set[str]) -> list[ActionI
             continue
         if DEFERRED.search(f) or NO_DECISION.search(f) or OFFER.search(f) or PAST.search(f) or PROPOSAL.search(f):
             continue
-        item = _line_item(line.text, line.start, ref, surnames)
+        item = _line_item(text[line.start:line.end], line.start, ref, surnames)  # the original, quoted as written
         if item and ((item.owner or item.due_text) if has_tasks else (item.owner and item.due_text)):
             items.append(item)
     return items
@@ -249,7 +254,7 @@ def _whole_owner(part: str, surnames: set[str]) -> bool:
 
 
 def _line_item(line: str, offset: int, ref: date | None, surnames: set[str]) -> ActionItem | None:
-    t = EMPHASIS.sub(lambda m: " " * len(m[0]), line)  # "**KP (Topi)** – …": markdown marks, blanked in place
+    t = blank_emphasis(line)  # "**KP (Topi)** – …"
     deadline = find_deadline(t, ref)
     dl = deadline.span or (len(t), len(t))
     owners: list[tuple[int, str]] = []

@@ -38,9 +38,10 @@ SECTION = [  # (kind, regex on the folded line without its numbering)
     ("agenda", r"^(?:rendi\b|rendi i dites|agenda|pikat e rendit)"),
     ("decisions", r"^(?:vendime|vendimet|vendimi\b|decisions|u\s+vendos|vendosi\b|konkluz\w*|vendim\b)"),
     ("tasks", r"^(?:detyr|follow-up|follow up|kush cfare|veprime|to-?do|action)|^detyrat,"),
-    ("present", r"^(?:(?:anetar\w*\s+)?(?:te\s+|e\s+)?pran\s*ishem|prezent|present|pjesemarres)"),
+    ("present", r"^(?:(?:anetar\w*\s+)?(?:te\s+|e\s+)?pran\s*ishem|prezen[ct]|present|pjesemarres|"
+                r"anetar\w*\s*$|members\s*$)"),  # "Anëtarë:" alone lists the members who came
     ("absent", r"^(?:(?:anetar\w*\s+)?(?:qe\s+)?(?:r?n|m)(?:ungojne|unguan|ungesa|ungese|ungon)|absent)"),
-    ("invited", r"^(?:(?:te|i)\s+ftuar|invited)"),
+    ("invited", r"^(?:(?:te|i|e)\s+ftuar|invited|guests?\b)"),
     ("deferred", r"^(?:(?:ceshtje|ceshtjet|pika|pikat)\s+(?:e\s+|te\s+)?shtyra|te\s+shtyra|deferred|postponed)"),
 ]
 
@@ -105,6 +106,16 @@ class Line:
     end: int
     raw: str
     number: int | None  # its list number, "3." -> 3
+
+
+# markdown emphasis and code marks: '**Vendi:** …', '_Mbyllur në 19:05._'; a '* ' bullet is no emphasis
+EMPHASIS = re.compile(r"\*\*|__|`|(?<![\w*])[*_](?=[^\s*_])|(?<=[^\s*_])[*_](?![\w*])")
+
+
+def blank_emphasis(text: str) -> str:
+    """Markdown marks blanked in place (same length): cues and word boundaries read through them,
+    and every span still points into the original text, which is what is shown and cited."""
+    return EMPHASIS.sub(lambda m: " " * len(m[0]), text)
 
 
 def split_lines(text: str) -> list[Line]:
@@ -187,7 +198,7 @@ def formalize(text: str, ref: dt.date | None = None) -> str:
             head = next((w for w in reversed(words) if w.endswith(("i", "a"))), "i")
             return f"{m[1]} {'e' if head.endswith('a') else 'i'} {m[2]}.{year}"
         text = re.sub(r"\b((?:[a-zçë]+\s+){0,2}[a-zçë]{3,})\s+(\d{1,2}\.\d{1,2})(?![\d.])", complete, text)
-    text = text.strip(" .;")
+    text = re.sub(r"(?<=\S) {2,}", " ", text).strip(" .;")  # runs left by blanked markdown marks
     return text[:1].upper() + text[1:]
 
 
@@ -218,9 +229,10 @@ def _item_number(line: Line) -> int | None:
 
 class _Parser:
     def __init__(self, text: str):
-        self.text = text
+        self.original = text
+        self.text = blank_emphasis(text)
         self.m = Meeting()
-        self.lines = split_lines(text)
+        self.lines = split_lines(self.text)
 
     def note(self, key: str, line: Line | tuple[int, int]):
         span = [line.start, line.end] if isinstance(line, Line) else list(line)
@@ -359,7 +371,7 @@ class _Parser:
         spans = [tuple(s) for v in self.m.trace.values() for s in v] + self.placed + \
                 [(x["start"], x["end"]) for d in self.m.discussion for x in d["lines"]]
         spans += [(d["start"], d["end"]) for d in self.m.discussion if "start" in d]
-        return [{"text": x.text, "start": x.start, "end": x.end} for x in self.lines
+        return [{"text": self.original[x.start:x.end], "start": x.start, "end": x.end} for x in self.lines
                 if not any(s < x.end and x.start < e for s, e in spans)]
 
     def agenda_item(self, line: Line) -> bool:
@@ -504,7 +516,7 @@ class _Parser:
         rest = rest.strip()
         if rest and not re.fullmatch(rf"[{UP}{LO}. ]+\s*(?:\([^)]*\))?\s*:?", rest):  # not just "Qose (SKN):"
             start = line.start + line.text.find(rest)
-            entry["lines"].append({"text": rest, "start": start, "end": start + len(rest)})
+            entry["lines"].append({"text": re.sub(r"(?<=\S) {2,}", " ", rest), "start": start, "end": start + len(rest)})
         elif rest:
             entry.setdefault("speaker", rest.rstrip(":"))
         self.flags(line)
