@@ -61,7 +61,8 @@ class Job:
 
     def public(self) -> dict:
         return {"id": self.id, "kind": self.kind, "label": self.label, "state": self.state, "stage": self.stage,
-                "pages": self.pages, "chunks": self.chunks, "percent": self.percent, "result": self.result,
+                "done": self.done, "total": self.total, "pages": self.pages, "chunks": self.chunks,
+                "percent": self.percent, "result": self.result,
                 "error": self.error, "created_at": self.created_at, "finished_at": self.finished_at}
 
 
