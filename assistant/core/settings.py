@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     port: int = 8000
     upload_limit_mb: int = 50
     """Largest accepted upload; larger files get 413."""
+    municipality: str | None = None
+    """The council's municipality as the plan exports' heading names it, e.g. `Bashkia Lumëz`;
+    unset means the one the plan's institutions name most."""
     job_workers: int = 1
     """Background jobs (uploads from the page) run at once; the rest wait in a queue."""
     embedder: str = "e5-small"

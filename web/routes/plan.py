@@ -1,5 +1,8 @@
 """The council's plan: extract a plan table, propose rows from concerns, approve / reject / edit
 them, track their status, export the table; and the plan page."""
+import re
+from datetime import date
+
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -39,6 +42,12 @@ class StatusIn(BaseModel):
 
 class TrackIn(DocumentIn):
     apply: bool = False
+
+
+def nr_key(row: dict) -> tuple:
+    """Plan numbers in number order (1, 1.3, 2, 10), rows without one last in plan order."""
+    parts = re.findall(r"\d+", str(row.get("nr") or ""))
+    return (0, [int(p) for p in parts]) if parts else (1, [])
 
 
 def plan_store(request: Request) -> PlanStore:
@@ -225,7 +234,9 @@ def export(request: Request, format: str = Query("docx")):
         rows, version = plan.plan(), plan.version()
     finally:
         plan.close()
-    data = plan_export.export(rows, format, note=f"Versioni {version} i planit")
+    municipality = request.app.state.settings.municipality or plan_export.municipality_of(rows)
+    title = plan_export.heading(municipality, date.today(), version)
+    data = plan_export.export(sorted(rows, key=nr_key), format, title=title, note=f"Versioni {version} i planit")
     name = f"plani-v{version}.{format}"
     return Response(data, media_type=plan_export.FORMATS[format],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -235,9 +246,12 @@ def export(request: Request, format: str = Query("docx")):
 def plan_page(request: Request):
     plan = plan_store(request)
     try:
-        rows, pending, version = plan.plan(), plan.pending(), plan.version()
+        rows, pending, version = sorted(plan.plan(), key=nr_key), plan.pending(), plan.version()
+        rejected = plan.rows(("rejected",))
         history = {r["id"]: plan.status_history(r["id"]) for r in rows}
+        reasons = {r["id"]: next((e["reason"] for e in reversed(plan.history(r["id"])) if e["action"] == "reject"), None)
+                   for r in rejected}
     finally:
         plan.close()
-    return render(request, "plan.html", rows=rows, pending=pending, version=version, history=history,
-                  levels=LEVELS, statuses=STATUSES)
+    return render(request, "plan.html", rows=rows, pending=pending, rejected=rejected, reasons=reasons,
+                  version=version, history=history, levels=LEVELS, statuses=STATUSES)
