@@ -6,10 +6,12 @@
     ('kërkoj', True)
 
 The analyser is `uniparser-albanian` (rule-based, literary Albanian with Gheg elements; MIT). It
-takes 20-30 s to load per mode and then ~2 ms a word, so its answers for the vocabulary of the
-bundled texts are shipped precomputed in ingest/data/morfologji-*.tsv.gz (one table per mode, an
-empty row for a form it does not know) and the analyser itself is loaded, once per process, only
-for a form outside them. Rebuild the tables with `python -m ingest.albanian.morphology build`.
+takes 20-30 s and ~0.9 GB to load per mode and then ~2 ms a word, so its answers for the
+vocabulary of the bundled texts are shipped precomputed in ingest/data/morfologji-*.tsv.gz (one
+table per mode, an empty row for a form it does not know). A form outside them never makes a
+request wait: the first such form starts loading the analyser in a background thread, once per
+process, and reads as unknown until it is loaded. Rebuild the tables with
+`python -m ingest.albanian.morphology build`.
 
 Two modes: `diacritics=True` for standard spelling, `diacritics=False` for text typed without ë/ç
 ("jane", "kerkoi"): the form is folded and read by the analyser's no-diacritics grammar, whose
@@ -63,15 +65,23 @@ def _normal(word: str, diacritics: bool) -> str:
     return word if diacritics else word.translate(_PLAIN)
 
 
-@lru_cache(maxsize=200_000)
 def analyse(word: str, diacritics: bool = True) -> tuple[Analysis, ...]:
-    """Every analysis of one word form (several for an ambiguous form, none for an unknown one)."""
+    """Every analysis of one word form (several for an ambiguous form, none for an unknown one
+    or, while the analyser is still loading, for a form outside the shipped tables)."""
     form = _normal(word, diacritics)
     if not WORD.fullmatch(form):  # numbers, punctuation: not words
         return ()
     table = _table(diacritics)
     if form in table:
         return table[form]
+    if diacritics not in _LOADED:
+        warm(diacritics)
+        return ()
+    return _analysed(form, diacritics)
+
+
+@lru_cache(maxsize=200_000)
+def _analysed(form: str, diacritics: bool) -> tuple[Analysis, ...]:
     return tuple(_from_analyser(a) for a in _analyser(diacritics).analyze_words(form))
 
 
@@ -82,12 +92,23 @@ def typed_without_diacritics(text: str) -> bool:
 
 
 def warm(diacritics: bool = True) -> None:
-    """Load the analyser in the background (a server can call this at start-up)."""
-    threading.Thread(target=_analyser, args=(diacritics,), daemon=True).start()
+    """Load the analyser in the background, once per mode and process."""
+    with _LOCK:
+        if diacritics in _STARTED:
+            return
+        _STARTED.add(diacritics)
+    threading.Thread(target=_load, args=(diacritics,), daemon=True).start()
 
 
 # ---------- the analyser and its precomputed tables ----------
 _LOCK = threading.Lock()
+_STARTED: set[bool] = set()
+_LOADED: set[bool] = set()
+
+
+def _load(diacritics: bool) -> None:
+    _analyser(diacritics)
+    _LOADED.add(diacritics)
 
 
 @lru_cache(maxsize=2)
