@@ -195,6 +195,8 @@ def test_plan_propose_edit_approve_reject_and_export(live_url, page):
     assert download.value.suggested_filename.endswith(".xlsx")
     with open(download.value.path(), "rb") as f:
         sheet = load_workbook(f).active
+    from datetime import date
+    assert date.today().strftime("%d.%m.%Y") in str(sheet["A1"].value)  # the heading dates the export
     cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c]
     assert any(lights["problem"] in c for c in cells)
     assert not any(racing["problem"] in c for c in cells)
