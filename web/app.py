@@ -1,12 +1,14 @@
 """The FastAPI application: services built once, one router per resource, one error shape."""
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from assistant.core.services import Services
 from assistant.core.settings import Settings, get_settings
-from web import errors
+from web import errors, security
+from web.pages import templates
+from web.throttle import LoginThrottle
 
 
 def build_services(settings: Settings) -> Services:
@@ -26,9 +28,12 @@ def build_services(settings: Settings) -> Services:
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="KVSP assistant", version="0.1.0",
-                  description="Cited answers, minutes, action items and plan rows over KVSP documents.")
+                  description="Cited answers, minutes, action items and plan rows over KVSP documents.",
+                  dependencies=[Depends(security.verify_csrf)])
     app.state.settings = settings
     app.state.services = services or build_services(settings)
+    app.state.login_throttle = LoginThrottle()
+    templates.env.globals["csrf_token"] = security.page_csrf_token
     errors.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
@@ -37,4 +42,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for module in (chat, documents, search, minutes, actions, plan, audit):
         app.include_router(module.router)
     auth.install(app)  # login routes and the guard that denies by default
+    # Added last, so it runs first: a forged Host or a foreign Origin never reaches the login guard.
+    app.add_middleware(security.RequestGuard, settings=settings)
     return app
