@@ -6,7 +6,7 @@ from fastapi.staticfiles import StaticFiles
 
 from assistant.core.services import Services
 from assistant.core.settings import Settings, get_settings
-from web import errors, security
+from web import errors, params, security
 from web.pages import templates
 from web.throttle import LoginThrottle
 
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for module in (chat, documents, search, minutes, actions, plan, audit):
         app.include_router(module.router)
     auth.install(app)  # login routes and the guard that denies by default
+    app.add_middleware(params.StorableJson)
     # Added last, so it runs first: a forged Host or a foreign Origin never reaches the login guard.
     app.add_middleware(security.RequestGuard, settings=settings)
     return app

@@ -5,11 +5,15 @@
 - `Int64`: an integer SQLite can hold.
 - `IsoMoment`: an ISO date or datetime that can be compared and stored.
 - `MeetingIn`, `ActionIn`: the secretary's corrected meeting and action items, typed field by field.
+- `StorableJson`: no JSON body with unencodable text reaches any route.
 """
+import json
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from web.errors import error_response
 
 
 def _encodable(value: str) -> str:
@@ -116,3 +120,59 @@ def sent_fields(model: BaseModel) -> dict:
     """A model back as the plain dict the client sent (only the fields it set), for the domain's
     from_dict readers."""
     return model.model_dump(exclude_unset=True)
+
+
+def unstorable(value) -> bool:
+    """True when a decoded JSON value holds a string (or key) that cannot be encoded as UTF-8."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
+class StorableJson:
+    """ASGI middleware: a JSON body with lone surrogates ("\\ud800") is a 422 for every route at once,
+    before any route hands such a string to SQLite or a file; other bodies pass untouched."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"") if scope["type"] == "http" else b""
+        if not content_type.split(b";")[0].strip().endswith(b"json"):
+            return await self.app(scope, receive, send)
+        parts, message = [], {"more_body": True}
+        while message.get("more_body"):
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            parts.append(message.get("body", b""))
+        body = b"".join(parts)
+        try:
+            bad = unstorable(json.loads(body))
+        except ValueError:
+            bad = False  # not JSON at all: the route's validation says so
+        if bad:
+            response = error_response(422, "invalid_text", "Teksti i dërguar ka karaktere Unicode të pavlefshme "
+                                                           "(surrogate të vetmuar).")
+            return await response(scope, receive, send)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)

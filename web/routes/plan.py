@@ -12,6 +12,7 @@ from assistant.plan.proposals import propose_rows, retriever_measure_finder
 from web.deps import StoreDep, require_role
 from web.errors import ApiError
 from web.pages import render
+from web.params import Int64, Text
 
 router = APIRouter()
 PRODUCER = "offline-rules"  # the extractive, rule-based backend of assistant/plan.py and proposals.py
@@ -19,12 +20,12 @@ ERRORS = {"not_found": 404, "invalid": 422, "conflict": 409}
 
 
 class DocumentIn(BaseModel):
-    document_id: str
+    document_id: Text
 
 
 class ProposeIn(BaseModel):
-    text: str | None = None
-    document_id: str | None = None
+    text: Text | None = None
+    document_id: Text | None = None
 
 
 class DecisionIn(BaseModel):
@@ -136,7 +137,7 @@ def versions(request: Request):
 
 
 @router.get("/api/plan/versions/{version}")
-def version_rows(version: int, request: Request):
+def version_rows(version: Int64, request: Request):
     plan = plan_store(request)
     try:
         rows = plan.version_rows(version)
