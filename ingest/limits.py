@@ -75,6 +75,8 @@ def check_zip_members(archive: zipfile.ZipFile, title: str, limits: Limits = DEF
                         which = member.filename if size > cap else "skedari i shpaketuar"
                         raise IngestError("too_large", f"{title}: {which} kalon {_mb(min(cap, limits.max_inflated))} "
                                                        f"(bombë zip ose dokument tepër i madh).")
+        except IngestError:
+            raise
         except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, ValueError,
                 NotImplementedError) as exc:
             raise IngestError("corrupt_docx", f"{title}: skedari Word është i dëmtuar ({member.filename}: "
