@@ -24,7 +24,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(IngestError)
     async def _ingest_error(request: Request, exc: IngestError):
-        status = 413 if exc.code in ("too_large", "zip_bomb") else 415 if exc.code == "unsupported_type" else 422
+        status = 413 if exc.code == "too_large" else 415 if exc.code == "unsupported_type" else 422
         return error_response(status, exc.code, exc.message)
 
     @app.exception_handler(StarletteHTTPException)
