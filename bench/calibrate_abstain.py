@@ -37,18 +37,14 @@ def dev_questions() -> list[dict]:
 
 
 def collect(services, items: list[dict]) -> list[dict]:
-    from assistant.answers.compose import DEFAULT_K, compose, document_texts, known_share, question_lang, unknown_names
+    from assistant.answers.service import offline_answer
 
     rows = []
     for it in items:
-        for lang, key in (("sq", "question"), ("en", "question_en")):
+        for key in ("question", "question_en"):
             q = it[key]
-            qlang = question_lang(q)
-            hits = services.retriever.search(q, k=DEFAULT_K)
-            unknown = unknown_names(services.store, q, qlang)
-            known = known_share(services.store, q) if qlang == "en" else None
-            a = compose(q, hits, document_texts(services.store, hits), qlang, unknown, threshold=0.0, known=known)
-            rows.append({"lang": qlang, "answerable": bool(it.get("answerable", True)), "question": q,
+            a = offline_answer(services, q, threshold=0.0)[0]
+            rows.append({"lang": a.lang, "answerable": bool(it.get("answerable", True)), "question": q,
                          "features": a.features})
     return rows
 

@@ -95,3 +95,31 @@ DETYRAT:
 def test_meeting_date_sent_overrides_the_text():
     items = extract_actions("detyra:\n- ZVA: raport brenda 2 javëve", meeting_date=date(2025, 1, 1))
     assert [(a.owner, a.due) for a in items] == [(["ZVA"], date(2025, 1, 15))]
+
+
+ZOO = FIXTURES / "zoo"
+PROSE = ["minutes-m03-narrative.txt", "notes-20-long-prose-buried-tasks.txt", "notes-15-kksb-kosovo-register.txt",
+         "published/report-01-vushtrri-rekomandime.txt", "published/report-02-suhareke-rekomandime.txt"]
+
+
+@pytest.mark.parametrize("name", PROSE)
+def test_tasks_written_in_prose(name):
+    """Real zoo and published files whose tasks stand in sentences: found, and no distractor taken."""
+    path = ZOO / name
+    text = path.read_text(encoding="utf-8")
+    g = json.loads(path.with_name(path.name + ".gold.json").read_text(encoding="utf-8"))
+    items = [a.to_dict() for a in extract_actions(text)]
+    for item in items:
+        assert text[item["source"]["start"]:item["source"]["end"]] == item["source"]["quote"]
+    score = run_extract.score_actions(g, items)
+    assert score["matched"] >= 0.5 * score["gold"], name
+    assert score["distractor_hits"] == [], name
+
+
+def test_request_subjunctive_owner_and_deadline():
+    text = ("Kryetari i kërkoi Policisë që të hartojë një plan për trafikun deri më 28.02.2025. "
+            "Policia tashmë ka vendosur pikë kontrolli në hyrje të qytetit. "
+            "Do të ishte mirë që një ditë të kemi kamera në çdo shkollë. "
+            "DKA të bëjë kërkesë me shkrim në MAShT për psikologë shtesë.")
+    items = extract_actions(text, meeting_date=date(2025, 2, 11))
+    assert [(a.owner, a.due) for a in items] == [(["Policisë"], date(2025, 2, 28)), (["DKA"], None)]

@@ -225,3 +225,85 @@ Mbyllet në 12:30.
     assert m.quorum == {"present_at_start": 4, "members_total": 6, "met": True}
     assert m.decisions == ["Miratohet plani i patrullave pranë shkollave"]
     assert m.deferred == ["Kamerat e parkut – shtyhen për vitin tjetër"]
+
+
+ZOO = FIXTURES / "zoo"
+
+
+def zoo(name):
+    return (ZOO / name).read_text(encoding="utf-8")
+
+
+def test_a_header_packed_on_one_pipe_line():
+    """notes-03: 'mbl. 2/2025 | 09.04.25 | plan 14:00 / nis 14:10 | salla KB, kati 2 | kryeson: ... | sekr: O. Duka'."""
+    notes = zoo("notes-03-telegraphic.txt")
+    m = parse_meeting(notes)
+    assert (m.meeting_number, m.date, m.scheduled_time, m.start_time, m.end_time) == \
+        ("2/2025", "2025-04-09", "14:00", "14:10", "16:05")
+    assert (m.chair, m.secretary, m.place) == ("T. Malo", "O. Duka", "Salla KB, kati 2")
+    s, e = m.trace["secretary"][0]
+    assert "sekr: O. Duka" in notes[s:e]  # the field keeps the line it was read from
+
+
+def test_planned_and_actual_start_in_one_sentence():
+    m = parse_meeting("KVSP Bashkia Ullishte - mbledhja 4/2024 - 11 dhjetor 2024\n"
+                      "ftesa ishte per 12:30, filluam 13:05 (kryetari vinte nga nje takim)\n"
+                      "Shenoi: Enkeleda Laci, sekretare teknike\nmbyllet 14:50\n")
+    assert (m.scheduled_time, m.start_time, m.end_time, m.secretary) == ("12:30", "13:05", "14:50", "Enkeleda Laci")
+
+
+def test_messy_line_notes_inline_agenda_decisions_and_attendance():
+    """notes-10: one packed header line, 'ishin: ... SKN: ... mungoi ...', 'rendi: 1)… 2)…', 'u vendos: a; b'."""
+    m = parse_meeting(zoo("notes-10-short-messy.txt"))
+    assert (m.meeting_number, m.start_time, m.end_time, m.secretary) == ("3/2025", "10:30", "11:40", "L. Gjika")
+    assert m.agenda == ["Shkollat - fillimi i vitit", "Zjarret e gushtit - bilanci", "Te ndryshme"]
+    assert m.decisions[0] == "Patrulla te 2 shkollat e qendres ne oret e daljes"
+    assert {"M. Zyka", "R. Lito", "B. Kasmi"} <= {p.name for p in m.present}
+    assert [p.name for p in m.absent] == ["N. Ruci"] and [p.name for p in m.invited] == ["D. Sefa"]
+    assert m.invited[0].institution.startswith("SKN")
+
+
+def test_attendance_table_with_a_status_column():
+    m = parse_meeting(zoo("notes-04-tables.txt"))
+    assert {"Valbona Hysa", "Fatos Ziu", "Sara Omari"} <= {p.name for p in m.present}
+    assert {"Merita Boçi", "Klodi Gjika"} <= {p.name for p in m.absent}
+    assert {"Luan Berisha"} <= {p.name for p in m.invited}
+
+
+TEN_MESSY_LINES = """kvsp dritas, mbledhja e sotme, ora 10 e gjysem
+ishin: A. Leka (kryetari), B. Kola (KP), S. Hoxha (NJMF)
+rendi: 1) shkollat 2) kamerat e parkut
+Kola: 3 rase droge afer gjimnazit, prinderit te shqetesuar
+Hoxha - duhet psikolog ne shkolle, e kemi kerkuar 2 here
+u vendos: patrulla te shkolla ne oret e daljes
+kamerat - mbetet per here tjeter, ska fond
+per drogen flasim me drejtorine e shkolles javen tjeter
+detyrë: Drita Leka të çojë raportin deri të premten
+ne fund u mbyll 11:40 pa tjeter
+"""
+
+
+def test_the_draft_never_asserts_an_absence_when_lines_were_not_read():
+    meeting, actions, draft = prepare(TEN_MESSY_LINES)
+    assert meeting.agenda == ["Shkollat", "Kamerat e parkut"] and meeting.decisions
+    unread = [x["text"] for x in draft["unread"]]
+    assert unread and all(TEN_MESSY_LINES.find(x) >= 0 for x in unread)
+    text = draft["text"]
+    assert "nuk është shënuar" not in text and "Nuk janë shënuar" not in text
+    assert "Rreshta që nuk u lexuan" in text and all(x in text for x in unread)
+    assert draft["warnings"] and str(len(unread)) in draft["warnings"][0]
+    listed = [s for s in draft["sentences"] if s["text"].startswith("– ") and s["text"][2:] in unread]
+    assert all(TEN_MESSY_LINES[x["sources"][0]["start"]:x["sources"][0]["end"]] == x["text"][2:] for x in listed)
+
+
+def test_an_empty_section_is_stated_only_when_every_line_was_read():
+    _, _, draft = prepare("Data: 12.03.2025\nKVSP Qershizë – mbledhja nr. 1/2025\nMbyllet 11:00\n")
+    assert draft["unread"] == [] and draft["warnings"] == []
+    assert "Nuk janë shënuar vendime." in draft["text"]
+
+
+def test_the_draft_route_returns_the_warnings_and_the_page_shows_them(client):
+    body = client.post("/api/minutes/draft", json={"notes": TEN_MESSY_LINES}).json()
+    assert body["warnings"] and body["warnings"] == body["draft"]["warnings"]
+    page = client.get("/minutes").text
+    assert 'id="draft-warnings"' in page

@@ -12,7 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.answers import evidence as support
-from assistant.search.albanian import fold, glossary, lexical_tokens, stem, stop_words, words
+from assistant.search.albanian import (english_function_words, fold, glossary, lexical_tokens, stem, stop_words,
+                                      translations, words)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -166,6 +167,7 @@ class Answer:
 @dataclass
 class Candidate:
     hit_rank: int
+    document_id: str
     start: int  # in the document text
     end: int
     text: str
@@ -215,7 +217,7 @@ def candidates(hits, doc_texts: dict[str, str]) -> list[Candidate]:
                     break
             start, end, text = kept[0][0], kept[-1][1], _joined(doc, kept)
             owner = _owner(hits, rank, c.document_id, start, end)
-            out.append(Candidate(owner, start, end, text, frozenset(lexical_tokens(_ENUMERATOR.sub("", text, 1)))))
+            out.append(Candidate(owner, c.document_id, start, end, text, frozenset(lexical_tokens(_ENUMERATOR.sub("", text, 1)))))
             i += 1
     return out
 
@@ -278,29 +280,14 @@ def glossary_words() -> frozenset[str]:
 
 def english_word_stems(question: str) -> list[frozenset[str]]:
     """For each content word of an English question, the stems that would show it in Albanian
-    text: the glossary's translation of a phrase holding it, or, for a word the glossary does
-    not know, its own stem (names, numbers and words both languages share: "model", "Elbasan").
-    A translated word's own stem would only find the documents' English fragments."""
+    text: its translations (the glossary's, else the lexicon's: search/albanian.translations),
+    or, for a word neither knows, its own stem (names, numbers and words both languages share:
+    "model", "Elbasan"). A translated word's own stem would only find the documents' English
+    fragments."""
     ws = words(question)
-    stems: list[set[str]] = [set() for _ in ws]
-    table, stops = glossary(), stop_words()
-    for n in (3, 2, 1):
-        for i in range(len(ws) - n + 1):
-            phrase_ = " ".join(ws[i : i + n])
-            translation = table.get(phrase_) or table.get(_singular(phrase_))
-            if translation:
-                for j in range(i, i + n):
-                    stems[j].update(stem(w) for w in translation.split() if w not in stops)
-    skip = stops | {fold(w) for w in _words()["english_function_words"]}
-    return [frozenset(s or {stem(w)}) for w, s in zip(ws, stems) if w not in skip and (len(w) > 1 or w.isdigit())]
-
-
-def _singular(phrase_: str) -> str:
-    """"councils" -> "council", "duties" -> "duty": the glossary may hold only one number."""
-    for plural, single in (("ies", "y"), ("s", "")):
-        if phrase_.endswith(plural) and not phrase_.endswith("ss") and len(phrase_) > len(plural) + 2:
-            return phrase_[: -len(plural)] + single
-    return phrase_
+    skip = stop_words() | english_function_words()
+    return [frozenset({stem(t) for t in found} or {stem(w)}) for w, found in zip(ws, translations(ws))
+            if w not in skip and (len(w) > 1 or w.isdigit())]
 
 
 def score(question: str, lang: str, hits, cands: list[Candidate]) -> dict[str, float]:
@@ -346,17 +333,32 @@ def _form(text: str) -> float:
     return 1.0
 
 
-def select(cands: list[Candidate]) -> list[Candidate]:
+def select(cands: list[Candidate], compare: bool = False) -> list[Candidate]:
     """The best sentence and up to two more that score close to it, each from another passage
-    and saying something else."""
+    and saying something else, all from the best sentence's document: sentences of different
+    documents (another municipality's meeting) are not stitched into one answer. A comparison
+    question takes the best sentence of each of the two best documents instead."""
+    ranked = sorted(cands, key=lambda c: -c.score)
+    if compare:
+        sides = {}
+        for c in ranked:
+            sides.setdefault(c.document_id, c)
+        return list(sides.values())[:2]
     chosen: list[Candidate] = []
-    for c in sorted(cands, key=lambda c: -c.score):
+    for c in ranked:
         if len(chosen) == MAX_SENTENCES or (chosen and c.score < KEEP_RATIO * chosen[0].score):
             break
+        if chosen and c.document_id != chosen[0].document_id:
+            continue
         if any(c.hit_rank == o.hit_rank or _similar(c, o) for o in chosen):
             continue
         chosen.append(c)
     return chosen
+
+
+def is_comparison(question: str) -> bool:
+    markers = {fold(w) for w in _words()["comparison_markers"]}
+    return any(w in markers for w in words(question))
 
 
 def _similar(a: Candidate, b: Candidate) -> bool:
@@ -409,9 +411,9 @@ def _number(token: str, numbers: dict[str, int]):
 
 
 def disagreements(chosen: list[Candidate], cands: list[Candidate]) -> list[tuple[str, list[Candidate]]]:
-    """Figures for the same measure that differ between passages: each passage speaks through its
-    best strong sentence that states the measure (figures within one passage are usually
-    different things: a table's rows, this year and last)."""
+    """Figures for the same measure that differ between documents: each document speaks through
+    its best strong sentence that states the measure (figures within one document are usually
+    different things: a table's rows, this year and last, SKN meetings beside council meetings)."""
     best = max((c.coverage for c in cands), default=0.0)
     if not chosen or best <= 0:
         return []
@@ -419,10 +421,10 @@ def disagreements(chosen: list[Candidate], cands: list[Candidate]) -> list[tuple
     # retrieval ranked reasonably; the figures of such sentences are about the same thing
     strong = [c for c in sorted(cands, key=lambda c: -c.score)
               if c.coverage >= KEEP_RATIO * best and c.score >= 0.5 * chosen[0].score]
-    said: dict[str, dict[int, Candidate]] = {}
-    for c in strong:
+    said: dict[str, dict[str, Candidate]] = {}
+    for c in strong:  # one voice per document: a document's own figures are different things
         for key in figures(c.text):
-            said.setdefault(key, {}).setdefault(c.hit_rank, c)
+            said.setdefault(key, {}).setdefault(c.document_id, c)
     out = []
     for key, by_passage in said.items():
         by_value: dict[str, Candidate] = {}
@@ -460,7 +462,7 @@ def compose(question: str, hits, doc_texts: dict[str, str], lang: str | None = N
         answer = _abstain(question, lang, hits, cands, doc_texts, evidence)
         answer.features = feats
         return answer
-    chosen = select(cands)
+    chosen = select(cands, compare=is_comparison(question))
     conflicts = disagreements(chosen, cands)
     if conflicts:  # every side of a disagreement is shown, then the best other sentences
         sides = [c for _, srcs in conflicts for c in srcs]

@@ -8,16 +8,23 @@ from assistant.answers.compose import (DEFAULT_K, Answer, compose, document_text
 from assistant.answers.llm_writer import llm_answer
 
 
+def offline_answer(services, question: str, k: int = DEFAULT_K, threshold: float | None = None):
+    """Retrieve and compose the grounded offline answer. Returns (answer, hits, documents, texts).
+    `threshold` overrides the abstention model's (the calibration script reads every feature)."""
+    lang = question_lang(question)
+    hits = services.retriever.search(question, k=k, english=lang == "en")
+    docs = hit_documents(services.store, hits)
+    doc_texts = document_texts(services.store, hits, docs)
+    unknown = unknown_names(services.store, question, lang)
+    known = known_share(services.store, question) if lang == "en" else None
+    answer = compose(question, hits, doc_texts, lang, unknown, threshold=threshold, known=known)
+    return answer, hits, docs, doc_texts
+
+
 def ask(services, question: str, k: int = DEFAULT_K, producer: str = "api") -> tuple[Answer, str]:
     """Retrieve, answer (the LLM when configured and its reply validates, else offline), and
     store the answer as an artifact. Returns the answer and the artifact id."""
-    hits = services.retriever.search(question, k=k)
-    docs = hit_documents(services.store, hits)
-    doc_texts = document_texts(services.store, hits, docs)
-    lang = question_lang(question)
-    unknown = unknown_names(services.store, question, lang)
-    known = known_share(services.store, question) if lang == "en" else None
-    result = compose(question, hits, doc_texts, lang, unknown, known=known)
+    result, hits, docs, doc_texts = offline_answer(services, question, k)
     if services.settings.llm_url and not result.abstained:  # no model is asked what the documents do not support
         written = llm_answer(services.settings, question, result.lang, hits, doc_texts)
         if written:

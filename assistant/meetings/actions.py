@@ -9,10 +9,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from assistant.meetings import gazetteer
+from assistant.meetings import gazetteer, prose_tasks
 from assistant.meetings.dates import Deadline, find_deadline
 from assistant.meetings.gazetteer import fold
 from assistant.meetings.notes import DEFERRED, NAME, NO_DECISION, _section, formalize, parse_meeting, split_lines
+from ingest.albanian import morphology
 
 TASK_COL = re.compile(r"detyr|aktivitet|veprim|masa\b|cfare|action|task")
 OWNER_COL = re.compile(r"pergjegj|institucion|kush|zbatues|owner|responsible")
@@ -66,7 +67,25 @@ def extract_actions(text: str, meeting_date: date | None = None, tables: list | 
     if items:
         return items
     surnames = {fold(p.name).split()[-1] for p in meeting.people() if p.name}
-    return _from_lines(text, ref, surnames)
+    items = _from_lines(text, ref, surnames)
+    if any(kind == "tasks" for kind in _kinds(split_lines(text))):
+        return items
+    people = {fold(p.name).split()[-1]: p.institution or "" for p in meeting.people() if p.name}
+    return _with_prose(text, ref, items, people)
+
+
+def _with_prose(text: str, ref: date | None, items: list[ActionItem], people: dict[str, str]) -> list[ActionItem]:
+    """Tasks written in sentences, and the line items no sentence task covers, in text order: a sentence
+    read whole names every owner of "QPS dhe DSHMS obligohen të …", a line read by its layout may not."""
+    diacritics = not morphology.typed_without_diacritics(text)
+    prose = []
+    for sentence in prose_tasks.sentences(text):
+        task = prose_tasks.read(sentence, ref, people, diacritics)
+        if task:
+            prose.append(ActionItem(formalize(task.action), task.owner, task.due, task.due_text, task.start, task.end,
+                                    task.quote))
+    rest = [i for i in items if not any(p.start < i.end and i.start < p.end for p in prose)]
+    return sorted(prose + rest, key=lambda i: i.start)
 
 
 # ---------- tables ----------
@@ -144,12 +163,21 @@ def _from_labelled_rows(text: str, ref: date | None) -> list[ActionItem]:
 
 
 # ---------- notes ----------
-def _from_lines(text: str, ref: date | None, surnames: set[str]) -> list[ActionItem]:
-    lines = split_lines(text)
+def _kinds(lines: list) -> list[str | None]:
+    """The section each line is in ("tasks", "decisions", ...), "header" for a section's own heading."""
     kinds, kind = [], None
     for line in lines:
-        kind = _section(line) or kind
-        kinds.append(kind if not _section(line) else "header")
+        section = _section(line)
+        if section == "tasks" and re.search(r":\s*\S", line.text):
+            section = None  # "Detyrë për sekretaren: procesverbali …" is one task, not a heading
+        kind = section or kind
+        kinds.append(kind if not section else "header")
+    return kinds
+
+
+def _from_lines(text: str, ref: date | None, surnames: set[str]) -> list[ActionItem]:
+    lines = split_lines(text)
+    kinds = _kinds(lines)
     has_tasks = "tasks" in kinds
     items = []
     for line, kind in zip(lines, kinds):

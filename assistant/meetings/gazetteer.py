@@ -45,6 +45,17 @@ def _index() -> tuple[dict[str, Body], re.Pattern]:
     return index, pattern
 
 
+@lru_cache
+def institution_words() -> frozenset[str]:
+    """Folded words of the bodies' full names and aliases ('shendetit', 'rrethit'): words no person's name is made of."""
+    words = set()
+    for key in ("institutions", "roles"):
+        for entry in _data()[key]:
+            for alias in [entry["full"], *(entry.get("aliases") or [])]:
+                words.update(w for w in re.findall(r"[a-z']+", fold(alias)) if len(w) >= 4)
+    return frozenset(words)
+
+
 def honorifics() -> tuple[str, ...]:
     return tuple(_data()["honorifics"])
 

@@ -100,8 +100,9 @@ def draft_minutes(meeting: Meeting, actions: list[ActionItem]) -> dict:
     def src(*keys: str) -> list:
         return [span for k in keys for span in meeting.trace.get(k, [])]
 
+    unread = unread_lines(meeting, actions)
     raw = _template().render(m=meeting, people=_people(meeting), q=meeting.quorum or {}, discussion=_discussion(meeting),
-                             actions=actions, mark=mark, src=src, day=day)
+                             actions=actions, unread=unread, mark=mark, src=src, day=day)
     raw = re.sub(r"\n{3,}", "\n\n", raw)
     text, sentences, pos = [], [], 0
     for m in MARK.finditer(raw):
@@ -112,7 +113,25 @@ def draft_minutes(meeting: Meeting, actions: list[ActionItem]) -> dict:
         sentences.append({"text": m[2], "start": start, "end": start + len(m[2]), "sources": sources})
         pos = m.end()
     text.append(raw[pos:])
-    return {"text": "".join(text).strip("\n") + "\n", "sentences": sentences}
+    return {"text": "".join(text).strip("\n") + "\n", "sentences": sentences,
+            "warnings": warnings(meeting, actions, unread), "unread": unread}
+
+
+def unread_lines(meeting: Meeting, actions: list[ActionItem]) -> list[dict]:
+    """The note lines neither the meeting nor an action item took."""
+    return [x for x in meeting.unread if not any(a.start < x["end"] and x["start"] < a.end for a in actions)]
+
+
+def warnings(meeting: Meeting, actions: list[ActionItem], unread: list[dict]) -> list[str]:
+    """What the secretary must check before export: lines not read, and the empty sections they may hold."""
+    if not unread:
+        return []
+    empty = [title for title, items in (("rendi i ditës", meeting.agenda), ("diskutimet", meeting.discussion),
+                                         ("vendimet", meeting.decisions), ("detyrat", actions)) if not items]
+    out = [f"{len(unread)} rreshta të shënimeve nuk u lexuan; ato renditen në fund të draftit."]
+    if empty:
+        out.append("Pa përmbajtje të lexuar: " + ", ".join(empty) + " – mund të jenë te rreshtat që nuk u lexuan.")
+    return out
 
 
 def draft_docx(meeting: Meeting, actions: list[ActionItem]) -> bytes:

@@ -9,8 +9,8 @@ import re
 from dataclasses import asdict, dataclass, field
 import datetime as dt
 
-from assistant.meetings import gazetteer
-from assistant.meetings.dates import find_dates, parse_date
+from assistant.meetings import attendance, gazetteer, header
+from assistant.meetings.dates import parse_date
 from assistant.meetings.gazetteer import fold
 
 UP, LO = "A-ZÇËÉ", "a-zçëé"
@@ -25,13 +25,18 @@ NO_DECISION = re.compile(r"(?:pa\s+vendim|s'u\s+votua|nuk\s+u\s+votua|do\s+(?:te
                          r"do\s+(?:te\s+)?shqyrtohet|pa\s+afat\b)")
 LINKING_WORDS = {"me", "e", "i", "te", "se", "nga", "deri", "date", "data", "ne", "para", "pas", "prej", "mes", "dhe",
                  "ose", "deri", "afat", "afati", "nje"}  # words a date may follow as it is: 'deri më 14.03'
-ORDINAL_WORDS = {"pare": 1, "dyte": 2, "trete": 3, "katert": 4, "peste": 5, "gjashte": 6}
+HEADER_FIELDS = ("date", "meeting_number", "place", "chair", "secretary", "scheduled_time", "start_time", "end_time")
+AGENDA_ITEM = re.compile(r"^\s*(?:[IVX]{1,4}[.)]|\(?[a-h]\)|\(?\d{1,2}[.)](?!\d)|[-–—]\s*\d{1,2}\s*[-–—]|[-–—•*·]+)\s+")
+INLINE_NUMBER = re.compile(r"(?:(?<=\s)|(?<=:)|^)\(?(\d{1,2})\)\s*")
+# a decision written inline: 'u vendos: ...', 'VENDIM: ...', 'vendosi: ...'; a line opening with 'miratohet'
+INLINE_DECISION = re.compile(r"^\s*(?:(u\s+vendos\w*\s*:?|vendim\w*\s*:|vendosi\s*:|konkluz\w*\s*:|decided\s*:?|agreed\s*:)\s*"
+                             r"|(?=miratohet\b|miratohen\b|ngrihet\b|ngarkohet\b))")
 SECTION = [  # (kind, regex on the folded line without its numbering)
-    ("agenda", r"^(?:rendi\b|rendi i dites|agenda)"),
-    ("decisions", r"^(?:vendime|vendimet|vendimi\b|decisions)"),
+    ("agenda", r"^(?:rendi\b|rendi i dites|agenda|pikat e rendit)"),
+    ("decisions", r"^(?:vendime|vendimet|vendimi\b|decisions|u\s+vendos|vendosi\b|konkluz\w*|vendim\b)"),
     ("tasks", r"^(?:detyr|follow-up|follow up|kush cfare|veprime|to-?do|action)|^detyrat,"),
-    ("present", r"^(?:(?:anetare\s+)?(?:te\s+)?pranishem|prezent|present|pjesemarres)"),
-    ("absent", r"^(?:(?:anetare\s+)?(?:qe\s+)?(?:mungojne|munguan|mungesa|mungese|mungon)|absent)"),
+    ("present", r"^(?:(?:anetar\w*\s+)?(?:te\s+|e\s+)?pran\s*ishem|prezent|present|pjesemarres)"),
+    ("absent", r"^(?:(?:anetar\w*\s+)?(?:qe\s+)?(?:r?n|m)(?:ungojne|unguan|ungesa|ungese|ungon)|absent)"),
     ("invited", r"^(?:(?:te|i)\s+ftuar|invited)"),
 ]
 
@@ -65,6 +70,7 @@ class Meeting:
     decisions: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)
     proposals_without_decision: list[str] = field(default_factory=list)
+    unread: list[dict] = field(default_factory=list)  # note lines no field took: {"text", "start", "end"}
     trace: dict[str, list[list[int]]] = field(default_factory=dict)  # "date", "present.2" -> [[start, end]]
 
     def to_dict(self) -> dict:
@@ -82,7 +88,7 @@ def meeting_from_dict(data: dict) -> Meeting:
     people = {k: [Person(**{f: p.get(f) for f in ("name", "institution", "time")}) for p in data.get(k) or []
                   if isinstance(p, dict)] for k in ("present", "absent", "invited", "late", "left_early")}
     plain = {k: data.get(k) for k in Meeting.__dataclass_fields__ if k not in people and k in data}
-    for k in ("agenda", "decisions", "deferred", "proposals_without_decision", "discussion"):
+    for k in ("agenda", "decisions", "deferred", "proposals_without_decision", "discussion", "unread"):
         plain[k] = list(plain.get(k) or [])
     plain["trace"] = dict(plain.get("trace") or {})
     return Meeting(**plain, **people)
@@ -182,7 +188,7 @@ def formalize(text: str, ref: dt.date | None = None) -> str:
 
 
 def _section(line: Line) -> str | None:
-    f = fold(re.sub(r"^\d{1,2}\.\s*", "", line.text))
+    f = fold(re.sub(r"^\d{1,2}(?:\.\d{1,2})*\.?\s+|^\d{1,2}\.\s*", "", line.text))
     if len(f) > 70 and not f.rstrip().endswith(":"):
         return None
     for kind, pattern in SECTION:
@@ -210,7 +216,6 @@ class _Parser:
         self.text = text
         self.m = Meeting()
         self.lines = split_lines(text)
-        self.header_times: list[tuple[str, Line]] = []  # "Ora: 10:00 – 12:15", used when no event says more
 
     def note(self, key: str, line: Line | tuple[int, int]):
         span = [line.start, line.end] if isinstance(line, Line) else list(line)
@@ -247,20 +252,33 @@ class _Parser:
     def run(self) -> Meeting:
         m, lines = self.m, self.lines
         self.header(lines[:15])
+        self.header_lines = {tuple(span) for key in HEADER_FIELDS for span in m.trace.get(key, [])}
+        self.placed: list[tuple[int, int]] = []  # lines read as structure (headings, quorum, events)
         mode, item = None, None
+        prev_end = 0
         for line in lines:
             t, f = line.text, fold(line.text)
+            prev_end, line_gap_end = line.end, prev_end  # the end of the line before, for blank-line checks
             kind = _section(line)
             label = re.match(r"([^:]{2,40}):\s*(.*)$", t)
             if self.timed_event(line):
+                self.placed.append((line.start, line.end))
                 continue
-            if re.match(r"kuorum", f):
+            if re.match(r"kuor(?:\s*u?(?:m|rn)|\.)", f):
                 self.quorum(line)
+                self.placed.append((line.start, line.end))
                 mode = None
+                continue
+            if (kind == "agenda" or re.match(r"(?:rendi|agenda)\w*(?:\s+i\s+dites)?\s*:", f)) and self.inline_agenda(line):
+                mode = None
+                continue
+            if kind == "decisions" and label and label[2].strip():
+                self.inline_decisions(line, line.start + label.start(2), label[2])
                 continue
             if kind and not (mode == "agenda" and line.number and kind != "agenda"):
                 inline = label[2] if label and kind in ("present", "absent", "invited") else ""
                 mode, item = kind, None
+                self.placed.append((line.start, line.end))
                 if inline and parse_person(inline.strip()):
                     self.people_in(kind, inline, line.start + label.start(2))
                 continue
@@ -279,10 +297,12 @@ class _Parser:
                     continue
                 if not line.raw.startswith((" ", "\t")) and not BULLET.match(line.raw):
                     mode = None
+            if (line.start, line.end) in self.header_lines:
+                continue  # a header line ("16:05 mbyll", "Shënoi: X") is no agenda item, decision or discussion
+            if mode == "agenda" and m.agenda and self.text.count("\n", line_gap_end, line.start) >= 2:
+                mode = None  # a blank line closes the agenda list
             if mode == "agenda":
-                if line.number == len(m.agenda) + 1:
-                    m.agenda.append(formalize(t, m.meeting_date()))
-                    self.note(f"agenda.{len(m.agenda) - 1}", line)
+                if self.agenda_item(line):
                     continue
                 if not m.agenda:
                     continue
@@ -297,17 +317,79 @@ class _Parser:
             if mode == "decisions":
                 self.decision(line)
                 continue
+            if INLINE_DECISION.search(f):
+                self.inline_decisions(line, line.start, t)
+                continue
             if mode == "tasks":
                 self.flags(line)
                 continue
             if mode == "discussion" and item:
                 self.discuss(item, line, t)
+                continue
+            self.flags(line)
         self.chair_present()
-        for key, (value, line) in zip(("start_time", "end_time"), self.header_times[:1] + self.header_times[1:][-1:]):
-            if not getattr(m, key):
-                setattr(m, key, value)
-                self.note(key, line)
+        self.attendance_in_prose()
+        m.unread = self.unread()
         return m
+
+    def attendance_in_prose(self):
+        """People named under an attendance cue anywhere (prose, packed lines, tables) the lists did not give."""
+        listed = {fold(p.name) for p in self.m.people()}
+        for seen in attendance.read(self.text):
+            if fold(seen.name) in listed:
+                continue
+            listed.add(fold(seen.name))
+            self.add_person(seen.group, Person(seen.name, seen.institution), (seen.start, seen.end), seen.prefix)
+
+    def unread(self) -> list[dict]:
+        """Note lines that no field, heading or discussion took (a draft must show them, not assert an absence)."""
+        spans = [tuple(s) for v in self.m.trace.values() for s in v] + self.placed + \
+                [(x["start"], x["end"]) for d in self.m.discussion for x in d["lines"]]
+        spans += [(d["start"], d["end"]) for d in self.m.discussion if "start" in d]
+        return [{"text": x.text, "start": x.start, "end": x.end} for x in self.lines
+                if not any(s < x.end and x.start < e for s, e in spans)]
+
+    def agenda_item(self, line: Line) -> bool:
+        """A numbered, lettered, roman or bulleted line under the agenda heading is an item."""
+        item = AGENDA_ITEM.match(line.raw)
+        if not (item or line.number or BULLET.match(line.raw)):
+            return False
+        text = line.raw[item.end():].strip() if item else line.text
+        if not text:
+            return False
+        start = line.start + line.text.find(text) if text in line.text else line.start
+        self.add_agenda(text, (start, start + len(text)))
+        return True
+
+    def add_agenda(self, text: str, span: tuple[int, int]):
+        self.m.agenda.append(formalize(text, self.m.meeting_date()))
+        self.note(f"agenda.{len(self.m.agenda) - 1}", span)
+
+    def inline_agenda(self, line: Line) -> bool:
+        """'rendi: 1) shkollat 2) zjarret 3) te ndryshme' -> three items."""
+        marks = list(INLINE_NUMBER.finditer(line.text))
+        if len(marks) < 2:
+            return False
+        for a, b in zip(marks, marks[1:] + [None]):
+            part = line.text[a.end():b.start() if b else len(line.text)]
+            text = part.strip(" ;,.")
+            if text:
+                start = line.start + a.end() + part.find(text)
+                self.add_agenda(text, (start, start + len(text)))
+        return True
+
+    def inline_decisions(self, line: Line, start: int, text: str):
+        """'u vendos: patrulla te shkollat; ndriçimi prioritet' -> one decision per ';' part."""
+        cue = INLINE_DECISION.search(fold(text))
+        if cue and cue.group(1):
+            start, text = start + cue.end(), text[cue.end():]
+        pos = 0
+        for part in re.split(r";\s*", text):
+            body = part.strip(" .")
+            if body:
+                off = start + text.find(body, pos)
+                pos = off - start + len(body)
+                self.decision(Line(body, off, off + len(body), body, None))
 
     def chair_present(self):
         """The chair (the mayor) is a voting member: present even when the notes list them only as chair."""
@@ -322,62 +404,27 @@ class _Parser:
         self.note("present.0", (s, e))
 
     def header(self, lines: list[Line]):
+        """Municipality from the head; the other header fields wherever their best-supported cue stands."""
         m = self.m
         for line in lines:
-            t, f = line.text, fold(line.text)
-            if not m.municipality:
-                b = re.search(rf"\bBashkia\s+([{UP}][{LO}]+(?:-[{UP}][{LO}]+)?)", t)
-                k = re.search(rf"\bKVSP\s+([{UP}][{UP}{LO}-]+)", t)
-                if b or k:
-                    name = b[1] if b else k[1].capitalize()
-                    m.municipality = f"Bashkia {name}"
-                    self.note("municipality", line)
-            if not m.meeting_number:
-                n = re.search(r"\bnr\.?\s*:?\s*(\d{1,2})\s*/\s*(\d{4})", f)
-                o = re.search(r"mbledhj\w*\s+e\s+(\d{1,2})-?\w*\s+(?:e|te)\s+vitit\s+(\d{4})", f) or re.search(
-                    r"mbledhj\w*\s+(?:e|se)\s+(" + "|".join(ORDINAL_WORDS) + r")\s+(?:e|te)\s+vitit\s+(\d{4})", f)
-                if n or o:
-                    g = n or o
-                    num = ORDINAL_WORDS.get(g[1], g[1])
-                    m.meeting_number = f"{int(num)}/{g[2]}"
-                    self.note("meeting_number", line)
-            if not m.date and "prot" not in f:
-                found = find_dates(t)
-                labelled = re.match(r"\s*data\s*:", f)
-                if found and (labelled or not any(re.match(r"\s*data\s*:", fold(x.text)) for x in lines)):
-                    m.date = found[0][2].isoformat()
-                    self.note("date", (line.start + found[0][0], line.start + found[0][1]))
-            if not m.place:
-                v = re.match(r"\s*vendi\s*:\s*(.+)", t, re.I)
-                clause = v[1] if v else next((c for c in re.split(r"\s+[–—]\s+", t)
-                                              if re.match(r"\s*(?:salla|zyra|pallati|ambienti|online)", fold(c))), None)
-                if clause:
-                    clause = re.sub(r"^\s*(?:ora\s+)?\d{1,2}:\d{2}\s*", "", clause).strip(" ,.")
-                    m.place = clause[:1].upper() + clause[1:]
-                    self.note("place", line)
-            if not m.secretary:
-                s = re.search(r"(?:mban\s+shenimet|mbajti\s+shenimet|shenimet|shenoi|procesverbalin\s+e\s+mbajti|"
-                              r"mbajtesi?\s+i\s+procesverbalit|sekretar\w*\s+teknik\w*)\s*:\s*", f)
-                if s:
-                    p = parse_person(t[s.end():])
-                    if p:
-                        m.secretary = p[0].name
-                        self.note("secretary", line)
-            if not m.chair:
-                self.chair(line)
-            ora = re.search(r"(?:^|\W)ora\b\s*:?\s*", f)
-            if ora and not self.header_times:
-                self.header_times = [(hhmm(x), line) for x in TIME.finditer(t, ora.end())]
+            b = re.search(rf"\bBashkia\s+([{UP}][{LO}]+(?:-[{UP}][{LO}]+)?)", line.text)
+            k = re.search(rf"\bKVSP\s+([{UP}][{UP}{LO}-]+)", line.text)
+            if b or k:
+                m.municipality = f"Bashkia {b[1] if b else k[1].capitalize()}"
+                self.note("municipality", line)
+                break
+        found = {"date": header.date(self.text), "meeting_number": header.meeting_number(self.text),
+                 "place": header.place(self.text), "chair": header.named_role(self.text, header.CHAIR),
+                 "secretary": header.named_role(self.text, header.SECRETARY, header.SECRETARY_WEAK),
+                 **header.times(self.text)}
+        for key, value in found.items():
+            if value:
+                setattr(m, key, value.value)
+                self.note(key, self.line_of(value.start))
 
-    def chair(self, line: Line):
-        f = fold(line.text)
-        c = re.search(r"\b(?:drejton|drejtoi|kryeson|kryesoi|moderon|chair\w*)\b\s*:?", f)
-        if c:
-            nm = NAME.search(line.text, c.end())
-            if nm:
-                person = parse_person(line.text[nm.start():])
-                self.m.chair = person[0].name if person else nm[0]
-                self.note("chair", line)
+    def line_of(self, pos: int) -> tuple[int, int]:
+        """The span of the note line holding `pos`: a field's source is the line it was read from."""
+        return next(((x.start, x.end) for x in self.lines if x.start - 8 <= pos <= x.end), (pos, pos + 1))
 
     def timed_event(self, line: Line) -> bool:
         """Lines with a clock time: start, scheduled, end, late arrival, early leave."""
@@ -385,31 +432,15 @@ class _Parser:
         times = list(TIME.finditer(t))
         if not times:
             return False
-        if not m.chair:
-            self.chair(line)
         handled = False
-        for clause in re.split(r"\s+/\s+|;\s*", t):
-            cf, ct = fold(clause), TIME.search(clause)
-            if not ct:
-                continue
-            if re.search(r"planifik|parashikuar|s'ka\s+kuorum|pa\s+kuorum|presim|scheduled|ftesa", cf):
-                if not m.scheduled_time:
-                    m.scheduled_time = hhmm(ct)
-                    self.note("scheduled_time", line)
-                handled = True
-            elif re.search(r"\bfill\w*|\bhapet\b|\bnis\s+mbledhja|\bstart", cf) and not m.start_time:
-                m.start_time = hhmm(ct)
-                self.note("start_time", line)
-                handled = True
-            elif re.search(r"\bmbyll\w*|\bperfundo\w*|\bclos", cf) and not re.search(r"\bnuk\b", cf):
-                m.end_time = hhmm(ct)
-                self.note("end_time", line)
-                handled = True
         arrive = re.search(r"\b(?:vjen|erdhi|mberrin|mberriti|arrin|arriti|u\s+bashkua|bashkohet|hyn)\b", f)
         leave = re.search(r"\b(?:largohet|u\s+largua|iku|ikën|ike[nt]|del\b|doli\b)", f)
-        if (arrive or leave) and TIME.match(t):
+        if (arrive or leave) and times:
             at = (arrive or leave).end()
             nm = NAME.search(t, at) or re.search(rf"\b({SURNAME})\b", t[at:])
+            before = [x for x in NAME.finditer(t, 0, (arrive or leave).start()) if attendance.is_person(x[0])]
+            if before and (not nm or nm.re is not NAME):
+                nm, at = before[-1], 0
             if nm:
                 raw = nm[0] if nm.re is NAME else nm[1]
                 parsed = parse_person(t[nm.start() if nm.re is NAME else at + nm.start(1):])
@@ -470,10 +501,15 @@ class _Parser:
         self.flags(line)
 
     def decision(self, line: Line):
+        """One line of the decisions: a deferred one goes to the deferred items, a lead-in ('vendosi:') is none;
+        telegraphic 'ok X' reads 'Miratohet X'."""
         t = line.text
         raw = line.raw.lstrip()
-        if raw.startswith(("✘", "✗")) or DEFERRED.search(fold(t)):
-            self.add_line("deferred", line, t)
+        if t.rstrip().endswith(":"):
+            return
+        t = re.sub(r"^ok\s+", "Miratohet ", t, flags=re.I)
+        if raw.startswith(("✘", "✗")) or DEFERRED.search(fold(t)) or re.match(r"x\s", t, re.I):
+            self.add_line("deferred", line, re.sub(r"^x\s+", "", t, flags=re.I))
             return
         self.m.decisions.append(gazetteer.expand(formalize(t, self.m.meeting_date()), abbreviations=False))
         self.note(f"decisions.{len(self.m.decisions) - 1}", line)
@@ -487,6 +523,12 @@ class _Parser:
             self.add_line("proposals_without_decision", line, line.text)
 
     def add_line(self, key: str, line: Line, text: str):
+        if len(text) > 120:  # prose: the sentence that says it, not the paragraph
+            text = next((x for x in re.split(r"(?<=[a-zçë]{3})\.\s+|;\s+", text)
+                         if DEFERRED.search(fold(x)) or NO_DECISION.search(fold(x))), text)
+        ref = re.match(r"(?:P|pika\s*)(\d{1,2})\b", text, flags=re.I)
+        if ref and 0 < int(ref[1]) <= len(self.m.agenda):  # 'Pika 3 shtyhet' -> the agenda item it names
+            text = f"{self.m.agenda[int(ref[1]) - 1]} – {text[ref.end():].strip(' .:–-()')}"
         text = re.sub(r"^(?:P|pika\s*)\d{1,2}\s*[.:–-]\s*", "", text, flags=re.I)  # item reference
         text = re.sub(rf"^(?:\d{{1,2}}:\d{{2}}\s*)?[{UP}][{LO}]+(?:\s*\([^)]*\))?:\s*", "", text)  # speaker
         text = formalize(text, self.m.meeting_date())

@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.search.english_bridge import albanian_lemmas
 from ingest.albanian.folding import fold
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -69,21 +70,54 @@ def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in stops and (len(w) > 1 or w.isdigit())]
 
 
-def lexical_tokens(text: str, expand_glossary: bool = False) -> list[str]:
+def lexical_tokens(text: str, expand_glossary: bool = False, english: bool = False) -> list[str]:
     """Tokens for the full-text index and for queries: folded, stop words dropped, stemmed.
 
-    With `expand_glossary`, English terms also add their Albanian translation (for queries)."""
+    With `expand_glossary`, English council terms also add their glossary translation (for
+    queries); with `english` (the question is English), every English word adds its Albanian
+    translations, the glossary's or else the lexicon's (see `translations`)."""
     tokens = content_words(text)
-    if expand_glossary:
-        tokens = tokens + _glossary_terms(words(text))
+    if expand_glossary or english:
+        tokens = tokens + [w for ws in translations(words(text), lexicon=english) for w in ws]
     return [stem(w) for w in tokens]
 
 
-def _glossary_terms(query_words: list[str]) -> list[str]:
-    table, extra = glossary(), []
-    for n in (3, 2, 1):  # longest phrase first: "community policing" before "policing"
+def translations(query_words: list[str], lexicon: bool = True) -> list[set[str]]:
+    """For each folded word of an English question, the folded Albanian words that say it: the
+    hand-written glossary's translation of a phrase holding it (longest phrase first: "community
+    policing" before "policing"), else, with `lexicon`, the lemmas the 58k-lexeme lexicon glosses
+    with that word or a two-word phrase holding it ("fire brigade", "arsonists", "June")."""
+    out: list[set[str]] = [set() for _ in query_words]
+    table, stops = glossary(), stop_words()
+    for n in (3, 2, 1):
         for i in range(len(query_words) - n + 1):
             phrase = " ".join(query_words[i : i + n])
-            if phrase in table:
-                extra.extend(w for w in table[phrase].split() if w not in stop_words())
-    return extra
+            found = table.get(phrase) or table.get(singular(phrase))
+            if found:
+                for j in range(i, i + n):
+                    out[j].update(w for w in found.split() if w not in stops)
+    if lexicon:
+        skip = stops | english_function_words()
+        for n in (2, 1):
+            for i in range(len(query_words) - n + 1):
+                span = range(i, i + n)
+                if any(out[j] or query_words[j] in skip or query_words[j].isdigit() for j in span):
+                    continue
+                for j in span:
+                    out[j].update(albanian_lemmas(" ".join(query_words[i : i + n])))
+    return out
+
+
+@lru_cache
+def english_function_words() -> frozenset[str]:
+    """English words that carry no content of a question ("many", "tell", "kind")."""
+    raw = json.loads((DATA / "answer_words.json").read_text(encoding="utf-8"))
+    return frozenset(fold(w) for w in raw["english_function_words"])
+
+
+def singular(phrase: str) -> str:
+    """"councils" -> "council", "duties" -> "duty": the glossary may hold only one number."""
+    for plural, single in (("ies", "y"), ("s", "")):
+        if phrase.endswith(plural) and not phrase.endswith("ss") and len(phrase) > len(plural) + 2:
+            return phrase[: -len(plural)] + single
+    return phrase

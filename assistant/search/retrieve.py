@@ -61,18 +61,20 @@ class Retriever:
     def __init__(self, store: Store, embedder, mode: str = "hybrid", fusion: str = "linear"):
         self.store, self.embedder, self.mode, self.fusion = store, embedder, mode, fusion
 
-    def lexical(self, query: str, n: int, kind=None, document_id=None) -> dict[int, float]:
-        tokens = lexical_tokens(query, expand_glossary=True)
+    def lexical(self, query: str, n: int, kind=None, document_id=None, english: bool = False) -> dict[int, float]:
+        tokens = lexical_tokens(query, expand_glossary=True, english=english)
         return dict(self.store.lexical_search(tokens, n, kind=kind, document_id=document_id))
 
     def query_vector(self, query: str) -> np.ndarray:
         return np.asarray(self.embedder.embed_query(query), dtype=np.float32)
 
     def search(self, query: str, k: int = 10, kind: str | None = None, document_id: str | None = None,
-               mode: str | None = None) -> list[Hit]:
+               mode: str | None = None, english: bool = False) -> list[Hit]:
+        """`english`: the query is an English question, so its words are translated for the
+        lexical side (the dense side is multilingual)."""
         mode = mode or self.mode
         n = max(CANDIDATES, k)
-        lexical = self.lexical(query, n, kind, document_id) if mode in ("hybrid", "lexical") else {}
+        lexical = self.lexical(query, n, kind, document_id, english) if mode in ("hybrid", "lexical") else {}
         dense: dict[int, float] = {}
         if mode in ("hybrid", "dense"):
             vector = self.query_vector(query)

@@ -38,7 +38,7 @@ def draft(body: DraftRequest, store: StoreDep, settings: SettingsDep, user: dict
     meeting, actions, text = prepare(body.notes, body.meeting, body.actions)
     text = polish_draft(settings, body.notes, text)  # wording only, when an LLM is configured
     output = {"meeting": meeting.to_dict(), "actions": [a.to_dict() for a in actions], "draft": text,
-              "backend": text["backend"]}
+              "backend": text["backend"], "warnings": text.get("warnings", [])}  # shown on the page before export
     corrected = body.meeting is not None or body.actions is not None
     correction = {"by": user.get("name"), "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   "meeting": body.meeting, "actions": body.actions}

@@ -118,6 +118,11 @@
       pos = s.end;
     });
     box.appendChild(document.createTextNode(text.slice(pos).join("")));
+    const warnings = draft.warnings || [];
+    const list = $("draft-warnings").querySelector("ul");
+    list.replaceChildren(...warnings.map((w) => el("li", {}, w)));
+    $("draft-warnings").hidden = warnings.length === 0;
+    state.warnings = warnings;
     $("download").href = "/api/minutes/" + encodeURIComponent(state.id) + ".docx";
     $("step-draft").hidden = false;
   }
@@ -160,6 +165,12 @@
     const form = readForm();
     const data = await post({ notes: state.notes, id: state.id, meeting: form.meeting, actions: form.actions });
     if (data) showDraft(data.draft);
+  });
+
+  $("download").addEventListener("click", (ev) => {
+    if ((state.warnings || []).length && !window.confirm(T.confirm_export + "\n" + state.warnings.join("\n"))) {
+      ev.preventDefault();
+    }
   });
 
   $("add-person").addEventListener("click", () => $("people").tBodies[0].appendChild(personRow({}, "present")));

@@ -1,0 +1,179 @@
+"""Tasks written in sentences: "Kryetari i kërkoi Policisë që të hartojë një plan … deri në fund të muajit",
+"DKA të bëjë kërkesë në MAShT …", "Obligohet DSHMS që brenda 15 ditëve ta pastrojë …".
+
+A sentence is scored on evidence, each feature with a weight (WEIGHTS): a request verb, a verb in the
+subjunctive or imperative (or the Gheg infinitive "me bo") read by ingest/albanian/morphology, an
+owner (a body of the gazetteer or a person of the attendance), a deadline; against it a verb in the
+aorist or perfect (what was done), a wish ("do të ishte mirë"), an offer ("mund të"), ongoing work,
+a deferral. A sentence is a task when its score is positive and it has an owner.
+"""
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from assistant.meetings import gazetteer
+from assistant.meetings.dates import find_deadline
+from assistant.meetings.gazetteer import fold
+from ingest.albanian import morphology
+
+# folded cues; the request verbs are matched as phrases, the tenses are left to the morphology
+REQUEST = re.compile(r"\b(?:(?:i|iu|u)\s+kerku\w*|kerkohe[tn]|kerkoi\s+(?:nga|qe)|ngarkohe[tn]|u\s+ngarku\w*|"
+                     r"detyrohe[tn]|u\s+detyru\w*|(?:u\s+)?obligu\w*|obligohe[tn]|(?:u\s+)?angazhu\w*|angazhohe[tn]|zotu\w*|rekomandohe[tn]|autorizohe[tn]|"
+                     r"u\s+autorizu\w*|merr\w*\s+persiper|moren\s+persiper|duhet\s+(?:te|me|t')|ka\s+me|kane\s+me|"
+                     r"premtoi|i\s+tha|detyr[eai]\b)")  # an active "kërkoi" alone is a participant's demand
+DECISION = re.compile(r"\b(?:u\s+mor\s+vendim|u\s+vendos\w*|vendosi|vendosen|u\s+miratua|miratoi|u\s+dakordua|"
+                      r"u\s+ra\s+dakord|ra\s+dakord|u\s+pajtu\w*)\b")
+ASKER = re.compile(r"\b(?:i|iu)?\s*(?:kerkoi|kerkuan|tha|porositi|ngarkoi|obligoi)\b")  # the owner comes after it
+WISH = re.compile(r"\b(?:do\s+(?:te\s+)?ishte\s+mire|kishte\s+me\s+qene\s+mire|eshte\s+mire\s+(?:qe|te)|"
+                  r"deshir\w*|do\s+te\s+deshiron\w*|shpreh\w*\s+shpres\w*|would\s+be\s+good)\b")
+OFFER = re.compile(r"\b(?:mund\s+te|mund\s+t'|ofroi|ofron|ofruan|e\s+jep\b|ndoshta)")
+ONGOING = re.compile(r"\b(?:vazhdon|vazhdojne|vazhdoi|vijon|vijojne|tashme|tash\s+me)\b")
+DEFERRED = re.compile(r"\b(?:shty\w*|mbet\w*\s+per|nuk\s+u\s+votua|s'u\s+votua|per\s+diskutim|mori\s+ne\s+dijeni)\b")
+TASK_PARTICLE = re.compile(r"\b(?:te|ta|t'|t’|me|ti|t'i|t'u|ta)\s*$")
+FUTURE = re.compile(r"\bdo\s+(?:te|ta|t')\s*$")  # "do ta përcjellë": a commitment, weaker than a request
+ENGLISH_TASK = re.compile(r"\b(?:to|will|shall|must|should)\s+(?!be\b|the\b|a\b)[a-z]{3,}")
+NOT_AGENT = re.compile(r"(?:\bne|\bte|\btek|\bper|\bndaj|\bkundrejt|\bpa)\s+$")  # recipients: "kërkesë në MAShT"
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÇË„“\"(])|\n(?=\s*[^a-zçë\s])|\n\s*\n")
+ABBREVIATED = re.compile(r"(?:^|\s)(?:[^\W\d_]{1,3}|nr|znj|prof|ing)\.$", re.I)  # "Z. Ahmeti", "M. Bajrami": no end
+FUNCTION_WORDS = {"CONJ", "PR", "PART", "ADV", "CLIT_PRO", "PRON", "VB_PART", "INTJ", "NUM"}
+PERFECT_AUX = {"ka", "kane", "kemi", "kam", "eshte", "jane", "kishte", "kishin", "ishte", "ishin", "u", "asht"}
+WEIGHTS = {"request": 2.0, "decision": 1.0, "task_verb": 2.0, "future": 1.0, "owner": 1.0, "due": 1.0, "past": -2.5, "wish": -5.0, "offer": -4.0,
+           "ongoing": -2.0, "deferred": -5.0, "bias": -2.0}
+
+
+@dataclass
+class Sentence:
+    text: str
+    start: int
+
+
+@dataclass
+class ProseTask:
+    action: str
+    owner: list[str]
+    due: date | None
+    due_text: str | None
+    start: int
+    end: int
+    quote: str
+    score: float
+
+
+def sentences(text: str, start: int = 0) -> list[Sentence]:
+    """Sentences of a paragraph or line (a wrapped line continues its sentence)."""
+    out, pos = [], 0
+    for m in list(SENTENCE_END.finditer(text)) + [None]:
+        if m and ABBREVIATED.search(text[pos:m.start()]):
+            continue
+        end = m.start() if m else len(text)
+        piece = text[pos:end]
+        lead = len(piece) - len(piece.lstrip(" \n\t–—-•*·"))
+        body = piece.strip(" \n\t–—-•*·")
+        if body:
+            out.append(Sentence(body, start + pos + lead))
+        pos = m.end() if m else end
+    return out
+
+
+def _words(text: str):
+    return re.finditer(r"[^\W\d_]+(?:['’][^\W\d_]+)?", text)
+
+
+def task_verb(sentence: str, diacritics: bool) -> tuple[int, bool] | None:
+    """Start of the first verb that asks for something, and whether it is only a future ("do të …"): a
+    subjunctive after "të" ("të hartojë"; the 3rd plural and passive look like the present: "të hartojnë",
+    "të mbahen"), after "me" the Gheg infinitive ("me bo", "me çue"), in English "to/will + verb"."""
+    f = fold(sentence)
+    for m in _words(sentence):
+        particle = TASK_PARTICLE.search(f[max(0, m.start() - 6):m.start()])
+        if not particle:
+            continue
+        verbs = [a for a in morphology.analyse(m[0], diacritics) if a.verb]
+        if particle[0].strip() == "me":
+            if any(a.participle or a.imperative or "Gheg" in a.tags for a in verbs):
+                return m.start(), False
+        elif any(a.subjunctive or "pres" in a.tags for a in verbs):
+            return m.start(), bool(FUTURE.search(f[:m.start()]))
+    english = ENGLISH_TASK.search(f)
+    return (english.start(), False) if english else None
+
+
+def past_verb(sentence: str, diacritics: bool, skip: list[tuple[int, int]]) -> bool:
+    """An aorist ("raportoi", "u bë") or a perfect ("ka hartuar", "janë vendosur") outside the request cue.
+    Function words that could also be read as a verb ("dhe" as an aorist of "jap") do not count."""
+    f = fold(sentence)
+    words = list(_words(sentence))
+    for i, m in enumerate(words):
+        if any(s <= m.start() < e for s, e in skip) or TASK_PARTICLE.search(f[max(0, m.start() - 6):m.start()]):
+            continue
+        analyses = morphology.analyse(m[0], diacritics)
+        verbs = [a for a in analyses if a.verb]
+        if not verbs or any(a.pos in FUNCTION_WORDS for a in analyses):
+            continue
+        prev = fold(words[i - 1][0]) if i else ""
+        if prev in ("do", "qe", "mund"):
+            continue
+        if any(a.aorist and "2" not in a.tags for a in verbs) and all(a.aorist for a in verbs):
+            return True
+        if prev in PERFECT_AUX and any(a.participle or a.aorist for a in verbs):
+            return True
+    return False
+
+
+def owners(sentence: str, verb_at: int | None, people: dict[str, str]) -> list[tuple[int, int, str]]:
+    """Owners named before the task verb (or, with no verb, anywhere): bodies and attendance people;
+    the one who asks ("Kryetari i kërkoi …") and recipients ("kërkesë në MAShT") are not owners."""
+    zone = sentence if verb_at is None else sentence[:verb_at]
+    f = fold(zone)
+    asker = ASKER.search(f)
+    found: list[tuple[int, int, str]] = []
+    for s, e, _ in gazetteer.find_bodies(zone):
+        if (asker and s < asker.start()) or NOT_AGENT.search(f[:s]):
+            continue
+        e += len(re.match(r"(?:-\w+)?(?:\s+[A-ZÇË][a-zçë]+(?![\w.]))?", zone[e:])[0]) if zone[e:e + 1] in "- " else 0
+        found.append((s, e, re.sub(r"-\w+$", "", zone[s:e])))
+    for m in re.finditer(r"\b[A-ZÇË][a-zçë]+(?:-[A-ZÇË][a-zçë]+)?\b", zone):
+        inst = people.get(fold(m[0]))
+        if inst is None or any(s <= m.start() < e for s, e, _ in found):
+            continue
+        if (asker and m.start() < asker.start()) or NOT_AGENT.search(f[:m.start()]):
+            continue
+        found.append((m.start(), m.end(), f"{m[0]} ({inst})" if inst else m[0]))
+    first = re.match(r"([A-ZÇË][a-zçë]+)\s*(?:[-–:]|$)", zone.strip()) if not found and verb_at is not None else None
+    if first and not morphology.analyse(first[1]):  # "Zyka të çojë …": a name the lexicon does not know
+        found.append((zone.index(first[1]), zone.index(first[1]) + len(first[1]), first[1]))
+    return sorted(found)
+
+
+def score(features: dict[str, bool]) -> float:
+    return WEIGHTS["bias"] + sum(WEIGHTS[k] for k, on in features.items() if on)
+
+
+def read(sentence: Sentence, ref: date | None, people: dict[str, str], diacritics: bool) -> ProseTask | None:
+    t = sentence.text
+    f = fold(t)
+    request = REQUEST.search(f)
+    verb = task_verb(t, diacritics)
+    verb_at = verb[0] if verb else None
+    who = owners(t, verb_at if verb_at is not None else (request.start() if request and request.start() else None),
+                 people)
+    if not who and verb_at is not None:
+        who = owners(t, None, people)
+    deadline = find_deadline(t, ref)
+    if not request and verb_at is not None:  # "Kryetari i kërkoi Policisë që të hartojë …"
+        request = ASKER.search(f, 0, verb_at)
+    decision = DECISION.search(f)
+    skip = [m.span() for m in (request, decision) if m]
+    features = {"request": bool(request), "decision": bool(decision), "task_verb": bool(verb) and not verb[1], "future": bool(verb) and verb[1], "owner": bool(who),
+                "due": bool(deadline.due_text), "past": past_verb(t, diacritics, skip), "wish": bool(WISH.search(f)),
+                "offer": bool(OFFER.search(f)), "ongoing": bool(ONGOING.search(f)), "deferred": bool(DEFERRED.search(f))}
+    value = score(features)
+    if value <= 0 or not who:
+        return None
+    action = t
+    if deadline.span:
+        action = action[:deadline.span[0]] + action[deadline.span[1]:]
+    action = re.sub(r"\s+([,.;])", r"\1", re.sub(r"\s+", " ", action)).strip(" ,.;:–—-")
+    names = list(dict.fromkeys(name for _, _, name in who))
+    return ProseTask(action, names, deadline.due, deadline.due_text, sentence.start, sentence.start + len(t), t,
+                     value)
