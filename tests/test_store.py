@@ -265,9 +265,14 @@ def test_backends_rank_alike(tmp_path, request):
 
 def test_migrations_apply_once(pg_url):
     with psycopg.connect(pg_url) as conn:
-        assert migrations.apply(conn) == ["0001_initial"]
+        assert migrations.apply(conn) == ["0001_initial", "0002_accounts_audit_plan"]
         assert migrations.apply(conn) == []
-        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations")] == ["0001_initial"]
+        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")] == [
+            "0001_initial", "0002_accounts_audit_plan"]
+        conn.execute("INSERT INTO audit_log (ts, actor, action, details, prev_hash, hash)"
+                     " VALUES ('t', 'a', 'x', '{}', 'p', 'h')")
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            conn.execute("DELETE FROM audit_log")
 
 
 def build_sqlite_store(data_dir) -> tuple[SqliteStore, list[str]]:
