@@ -370,7 +370,8 @@ def test_an_artifact_saved_during_an_upload_survives_its_rollback(tmp_path):
     uploader.join()
     assert order == ["upload failed", "artifact saved"]  # the save did wait for the open transaction
     with sqlite3.connect(tmp_path / "data" / "kvsp.db") as disk:  # what is on disk, past every cache
-        assert json.loads(disk.execute("SELECT payload FROM artifacts WHERE id = ?", (artifact_id,)).fetchone()[0])["answer"] == "Çdo tre muaj [1]."
+        payload = disk.execute("SELECT payload FROM artifacts WHERE id = ?", (artifact_id,)).fetchone()[0]
+        assert json.loads(payload)["answer"] == "Çdo tre muaj [1]."
         assert [r[0] for r in disk.execute("SELECT filename FROM documents")] == ["a.txt"]
         assert disk.execute("SELECT count(*) FROM chunks").fetchone()[0] == 1
     assert [d.filename for d in store.list_documents()] == ["a.txt"]
