@@ -1,6 +1,7 @@
 """Documents: upload (ingest), list, read, delete; and the documents page."""
 from fastapi import APIRouter, Request, UploadFile
 
+from assistant.accounts import audit
 from web.deps import ServicesDep, StoreDep, require_role
 from web.errors import ApiError
 from web.pages import render
@@ -30,6 +31,11 @@ async def upload_document(request: Request, file: UploadFile, services: Services
 
     data = await read_limited(file, services.settings.upload_limit_bytes)
     result = await run_in_threadpool(ingest_bytes, services, file.filename or "", data)
+    if result.status != "unchanged":
+        doc = result.document
+        await run_in_threadpool(audit.record, services.database, user["name"], f"document.{result.status}",
+                                "document", doc.id, {"name": doc.filename, "sha256": doc.sha256,
+                                                     "version": doc.version})
     body = {"document": result.document.public(), "status": result.status}
     return JSONResponse(body, status_code=200 if result.status == "unchanged" else 201)
 
@@ -50,9 +56,12 @@ def get_document(document_id: str, store: StoreDep):
 
 
 @router.delete("/api/documents/{document_id}")
-def delete_document(document_id: str, store: StoreDep, user: dict = require_role("admin")):
-    if not store.delete_document(document_id):
+def delete_document(document_id: str, services: ServicesDep, user: dict = require_role("admin")):
+    doc = services.store.get_document(document_id)
+    if doc is None or not services.store.delete_document(document_id):
         raise ApiError(404, "not_found", f"No document with id {document_id!r}.")
+    audit.record(services.database, user["name"], "document.delete", "document", document_id,
+                 {"name": doc.filename, "sha256": doc.sha256, "version": doc.version})
     return {"deleted": document_id}
 
 

@@ -5,7 +5,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from assistant.plan import export as plan_export
-from assistant.accounts.auth import db_path
 from assistant.plan.extract import LEVELS, combined_status, extract_plan, match_reports, status_reports
 from assistant.plan.store import STATUSES, PlanError, PlanStore
 from assistant.plan.proposals import propose_rows, retriever_measure_finder
@@ -43,7 +42,7 @@ class TrackIn(DocumentIn):
 
 
 def plan_store(request: Request) -> PlanStore:
-    return PlanStore(db_path(request.app.state.settings))
+    return PlanStore(request.app.state.services.database)
 
 
 def _document(store, document_id: str):
@@ -85,10 +84,7 @@ def import_plan(body: DocumentIn, request: Request, store: StoreDep, user: dict 
     """An existing plan document's rows, stored as proposals to approve into the plan."""
     rows, artifact_id = _extraction(store, body.document_id)
     plan = plan_store(request)
-    try:
-        stored = plan.add_rows(rows, origin="extract", actor=user["name"], artifact_id=artifact_id)
-    finally:
-        plan.close()
+    stored = plan.add_rows(rows, origin="extract", actor=user["name"], artifact_id=artifact_id)
     return {"rows": stored, "artifact_id": artifact_id}
 
 
@@ -109,10 +105,7 @@ def propose(body: ProposeIn, request: Request, store: StoreDep, user: dict = req
     artifact_id = store.save_artifact("plan_proposal", {"inputs": inputs, "producer": PRODUCER, "rows": rows,
                                                         "citations": citations})
     plan = plan_store(request)
-    try:
-        stored = plan.add_rows(rows, origin="propose", actor=user["name"], artifact_id=artifact_id)
-    finally:
-        plan.close()
+    stored = plan.add_rows(rows, origin="propose", actor=user["name"], artifact_id=artifact_id)
     for row, saved in zip(rows, stored):
         row["id"], row["state"] = saved["id"], saved["state"]
     return {"rows": rows, "artifact_id": artifact_id}
@@ -121,28 +114,19 @@ def propose(body: ProposeIn, request: Request, store: StoreDep, user: dict = req
 @router.get("/api/plan")
 def get_plan(request: Request):
     plan = plan_store(request)
-    try:
-        return {"version": plan.version(), "rows": plan.plan(), "proposals": plan.pending()}
-    finally:
-        plan.close()
+    return {"version": plan.version(), "rows": plan.plan(), "proposals": plan.pending()}
 
 
 @router.get("/api/plan/versions")
 def versions(request: Request):
     plan = plan_store(request)
-    try:
-        return {"versions": plan.versions()}
-    finally:
-        plan.close()
+    return {"versions": plan.versions()}
 
 
 @router.get("/api/plan/versions/{version}")
 def version_rows(version: Int64, request: Request):
     plan = plan_store(request)
-    try:
-        rows = plan.version_rows(version)
-    finally:
-        plan.close()
+    rows = plan.version_rows(version)
     if rows is None:
         raise ApiError(404, "not_found", f"No plan version {version}.")
     return {"version": version, "rows": rows}
@@ -151,21 +135,15 @@ def version_rows(version: Int64, request: Request):
 @router.get("/api/plan/rows/{row_id}")
 def get_row(row_id: str, request: Request):
     plan = plan_store(request)
-    try:
-        row = plan.get(row_id)
-        if row is None:
-            raise ApiError(404, "not_found", f"No plan row {row_id!r}.")
-        return {"row": row, "history": plan.history(row_id)}
-    finally:
-        plan.close()
+    row = plan.get(row_id)
+    if row is None:
+        raise ApiError(404, "not_found", f"No plan row {row_id!r}.")
+    return {"row": row, "history": plan.history(row_id)}
 
 
 def _decide(request: Request, action: str, row_id: str, *args):
     plan = plan_store(request)
-    try:
-        return {"row": _plan_call(getattr(plan, action), row_id, *args)}
-    finally:
-        plan.close()
+    return {"row": _plan_call(getattr(plan, action), row_id, *args)}
 
 
 @router.post("/api/plan/rows/{row_id}/approve")
@@ -200,21 +178,18 @@ def track(body: TrackIn, request: Request, store: StoreDep, user: dict = require
     `apply`, they are recorded (each citing the table row)."""
     doc = _document(store, body.document_id)
     plan = plan_store(request)
-    try:
-        by_row: dict[str, list] = {}
-        for row, report in match_reports(plan.plan(), status_reports(doc, doc.id)):
-            by_row.setdefault(row["id"], []).append(report)
-        updates = []
-        for row_id, reports in by_row.items():
-            status = combined_status([r.status for r in reports])
-            note = "; ".join(f"{r.task}: {r.status_text}" + (f" – {r.comment}" if r.comment else "") for r in reports)
-            source = reports[0].source
-            updates.append({"row_id": row_id, "status": status, "note": note, "sources": [r.source for r in reports]})
-            if body.apply:
-                _plan_call(plan.set_status, row_id, status, user["name"], note, source)
-        return {"updates": updates, "applied": body.apply}
-    finally:
-        plan.close()
+    by_row: dict[str, list] = {}
+    for row, report in match_reports(plan.plan(), status_reports(doc, doc.id)):
+        by_row.setdefault(row["id"], []).append(report)
+    updates = []
+    for row_id, reports in by_row.items():
+        status = combined_status([r.status for r in reports])
+        note = "; ".join(f"{r.task}: {r.status_text}" + (f" – {r.comment}" if r.comment else "") for r in reports)
+        source = reports[0].source
+        updates.append({"row_id": row_id, "status": status, "note": note, "sources": [r.source for r in reports]})
+        if body.apply:
+            _plan_call(plan.set_status, row_id, status, user["name"], note, source)
+    return {"updates": updates, "applied": body.apply}
 
 
 @router.get("/api/plan/export")
@@ -222,10 +197,7 @@ def export(request: Request, format: str = Query("docx")):
     if format not in plan_export.FORMATS:
         raise ApiError(422, "invalid_request", f"format: one of {', '.join(plan_export.FORMATS)}")
     plan = plan_store(request)
-    try:
-        rows, version = plan.plan(), plan.version()
-    finally:
-        plan.close()
+    rows, version = plan.plan(), plan.version()
     data = plan_export.export(rows, format, note=f"Versioni {version} i planit")
     name = f"plani-v{version}.{format}"
     return Response(data, media_type=plan_export.FORMATS[format],
@@ -235,10 +207,7 @@ def export(request: Request, format: str = Query("docx")):
 @router.get("/plan")
 def plan_page(request: Request):
     plan = plan_store(request)
-    try:
-        rows, pending, version = plan.plan(), plan.pending(), plan.version()
-        history = {r["id"]: plan.status_history(r["id"]) for r in rows}
-    finally:
-        plan.close()
+    rows, pending, version = plan.plan(), plan.pending(), plan.version()
+    history = {r["id"]: plan.status_history(r["id"]) for r in rows}
     return render(request, "plan.html", rows=rows, pending=pending, version=version, history=history,
                   levels=LEVELS, statuses=STATUSES)
