@@ -115,3 +115,39 @@ def test_offsets_point_into_the_original_text_with_diacritics():
 
 def test_working_days_skip_the_weekend():
     assert add_working_days(date(2025, 2, 21), 1) == date(2025, 2, 24)
+
+
+MAY = date(2025, 5, 21)  # a Wednesday: the partner's English notes of meeting 2/2025
+
+
+@pytest.mark.parametrize("text, ref, due, due_text", [
+    ("të paraqesë grafikun brenda muajit qershor", date(2024, 5, 20), date(2024, 6, 30), "brenda muajit qershor"),
+    ("ZVA detyrohet të dërgojë listën e shko1lave deri fund shkurti", date(2025, 1, 20), date(2025, 2, 28),
+     "deri fund shkurti"),  # OCR'd notes lose the particle: "deri fund shkurti"
+    ("to submit the patrol plan by Friday.", MAY, date(2025, 5, 23), "by Friday"),
+    ("to send the dates next week.", MAY, date(2025, 5, 30), "next week"),
+    ("a list of bars by 15 June.", MAY, date(2025, 6, 15), "by 15 June"),
+    ("by 30 June", MAY, date(2025, 6, 30), "by 30 June"),
+    ("the half-year report by the end of June.", MAY, date(2025, 6, 30), "by the end of June"),
+    ("to confirm the quote within 10 working days", MAY, date(2025, 6, 4), "within 10 working days"),
+    ("within two weeks", MAY, date(2025, 6, 4), "within two weeks"),
+])
+def test_named_months_ocr_and_english_deadlines(text, ref, due, due_text):
+    found = find_deadline(text, ref)
+    assert (found.due, found.due_text) == (due, due_text)
+
+
+@pytest.mark.parametrize("text, due_text", [
+    ("ta sjellë raportin deri në mbledhjen e ardhshme", "deri në mbledhjen e ardhshme"),
+    ("to inspect the towers before the tourist season opens.", "before the tourist season opens"),
+    ("to report at the next meeting", "at the next meeting"),
+])
+def test_event_tied_deadlines_keep_their_text(text, due_text):
+    found = find_deadline(text, MAY)
+    assert found.due is None and found.due_text == due_text
+
+
+def test_an_english_meeting_date():
+    assert parse_date("Date/time: Wednesday, 21 May 2025. Invitation said 10:00") == MAY
+    assert parse_date("May 21, 2025") == MAY
+    assert parse_date("you may 21 people", MAY) is None  # month first only with a year: "may" is also a verb

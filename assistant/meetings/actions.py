@@ -25,6 +25,7 @@ PAST = re.compile(r"\b(?:u\s+(?:be|bene|realizua|krye|dergua|nenshkrua|zhvillua|
 PROPOSAL = re.compile(r"\bpropozim\b|\bpropozon\b")
 COMMITMENT = re.compile(r"\b(?:detyre|detyrohet|ngarkohet|ngarkon|merr\s+persiper|do\s+te|duhet\s+te|afat\w*|deri|brenda)\b")
 LABELLED = re.compile(r"(?:^|;\s+)([^\W\d][^:;\n]{0,40}?)\s*:\s+")
+EMPHASIS = re.compile(r"\*{1,2}|_{2}|`")
 NOT_OWNER_PAREN = re.compile(r"(?:te|tek|per|ne|pa|me|nga|dhe|ose|shih)\b")
 
 
@@ -55,9 +56,11 @@ def action_from_dict(data: dict) -> ActionItem:
                       int(src.get("start") or 0), int(src.get("end") or 0), str(src.get("quote") or ""))
 
 
-def extract_actions(text: str, meeting_date: date | None = None, tables: list | None = None) -> list[ActionItem]:
+def extract_actions(text: str, meeting_date: date | None = None, tables: list | None = None,
+                    weights: dict[str, float] | None = None) -> list[ActionItem]:
     """Action items of `text`; relative deadlines count from `meeting_date`, else the date the text gives.
-    `tables` are the ingest Table objects of a stored document (their row spans point into `text`)."""
+    `tables` are the ingest Table objects of a stored document (their row spans point into `text`);
+    `weights` replace the sentence reader's (bench/fit_tasks.py scores a fit on the other styles)."""
     meeting = parse_meeting(text)
     ref = meeting_date or meeting.meeting_date()
     items = _from_tables(text, tables or [], ref)
@@ -70,17 +73,33 @@ def extract_actions(text: str, meeting_date: date | None = None, tables: list | 
     items = _from_lines(text, ref, surnames)
     if any(kind == "tasks" for kind in _kinds(split_lines(text))):
         return items
-    people = {fold(p.name).split()[-1]: p.institution or "" for p in meeting.people() if p.name}
-    return _with_prose(text, ref, items, people)
+    return _with_prose(text, ref, items, _people(meeting), weights)
 
 
-def _with_prose(text: str, ref: date | None, items: list[ActionItem], people: dict[str, str]) -> list[ActionItem]:
+def _people(meeting) -> dict[str, str]:
+    """Surname -> institution of everyone the attendance lists: the owners a sentence may name."""
+    return {fold(p.name).split()[-1]: p.institution or "" for p in meeting.people() if p.name}
+
+
+def prose_evidence(text: str) -> list[tuple[prose_tasks.Sentence, prose_tasks.Evidence]]:
+    """The sentences the sentence reader scores in a text without tables (none when its tasks are labelled
+    rows or a task section), each with its evidence: what bench/fit_tasks.py fits the weights on."""
+    meeting = parse_meeting(text)
+    if _from_labelled_rows(text, None) or any(kind == "tasks" for kind in _kinds(split_lines(text))):
+        return []
+    ref, people = meeting.meeting_date(), _people(meeting)
+    diacritics = not morphology.typed_without_diacritics(text)
+    return [(s, prose_tasks.evidence(s, ref, people, diacritics)) for s in prose_tasks.sentences(text)]
+
+
+def _with_prose(text: str, ref: date | None, items: list[ActionItem], people: dict[str, str],
+                weights: dict[str, float] | None = None) -> list[ActionItem]:
     """Tasks written in sentences, and the line items no sentence task covers, in text order: a sentence
     read whole names every owner of "QPS dhe DSHMS obligohen të …", a line read by its layout may not."""
     diacritics = not morphology.typed_without_diacritics(text)
     prose = []
     for sentence in prose_tasks.sentences(text):
-        task = prose_tasks.read(sentence, ref, people, diacritics)
+        task = prose_tasks.read(sentence, ref, people, diacritics, weights)
         if task:
             prose.append(ActionItem(formalize(task.action), task.owner, task.due, task.due_text, task.start, task.end,
                                     task.quote))
@@ -229,7 +248,8 @@ def _whole_owner(part: str, surnames: set[str]) -> bool:
     return end is not None and not part[end:].strip(" ,.;:")
 
 
-def _line_item(t: str, offset: int, ref: date | None, surnames: set[str]) -> ActionItem | None:
+def _line_item(line: str, offset: int, ref: date | None, surnames: set[str]) -> ActionItem | None:
+    t = EMPHASIS.sub(lambda m: " " * len(m[0]), line)  # "**KP (Topi)** – …": markdown marks, blanked in place
     deadline = find_deadline(t, ref)
     dl = deadline.span or (len(t), len(t))
     owners: list[tuple[int, str]] = []
@@ -276,7 +296,7 @@ def _line_item(t: str, offset: int, ref: date | None, surnames: set[str]) -> Act
     action = _action_text(t, body_start, deadline, [o for _, o in owners])
     if not action:
         return None
-    quote = t.strip()
+    quote = line.strip()
     return ActionItem(action, [o for _, o in owners], deadline.due, deadline.due_text, offset, offset + len(quote), quote)
 
 

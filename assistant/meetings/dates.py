@@ -4,7 +4,9 @@ Conventions (corpus/samples/README.md): a named month or quarter means its last 
 javëve/ditëve" counts from the meeting date, "ditë pune" skips weekends; "javën tjetër" is the
 Friday of the following week, "deri të premten" the coming Friday; ongoing work and deadlines
 tied to an undated event ("para sezonit turistik", "mbledhja tjetër") have no date but keep their
-text. Matching runs on folded text of the same length, so spans point into the original.
+text. English notes of partners read the same way: "21 May 2025", "by 15 June", "by the end of June",
+"by Friday", "next week", "within 10 working days", "before the season opens". Matching runs on folded
+text of the same length, so spans point into the original.
 """
 import calendar
 import re
@@ -16,13 +18,20 @@ from assistant.meetings.gazetteer import fold
 MONTHS = ("janar", "shkurt", "mars", "prill", "maj", "qershor", "korrik", "gusht", "shtator", "tetor", "nentor",
           "dhjetor")
 MONTH = r"(janar|shkurt|mars|prill|maj|qershor|korrik|gusht|shtator|tetor|nentor|dhjetor)(?:it|ut|i|in)?\b"
+ANY_MONTH = MONTH.replace("(", "(?:", 1)  # the same, capturing nothing: for lookaheads
+MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+             "november", "december")
+MONTH_EN = r"(" + "|".join(MONTHS_EN) + r")\b"  # only next to a day or "end of": "may" is also a verb
+WEEKDAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAYS = ("hene", "marte", "merkure", "enjte", "premte", "shtune", "diel")
 NUMBER_WORDS = {"nje": 1, "dy": 2, "tre": 3, "tri": 3, "kater": 4, "pese": 5, "gjashte": 6, "shtate": 7, "tete": 8,
-                "nente": 9, "dhjete": 10, "pesembedhjete": 15, "njezet": 20, "tridhjete": 30}
+                "nente": 9, "dhjete": 10, "pesembedhjete": 15, "njezet": 20, "tridhjete": 30,
+                "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30}
 NUMBER = r"(\d{1,3}|" + "|".join(NUMBER_WORDS) + r")"
 ORDINALS = {"pare": 1, "dyte": 2, "trete": 3, "katert": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2,
             "3": 3, "4": 4}
-FUND = r"(?:fund(?:i|in)?\s+(?:i|e|te)\s+|fund\s+te\s+|mes(?:i|in)?\s+(?:i|e|te)\s+)"
+FUND = r"(?:fund(?:i|in)?\s+(?:i|e|te)\s+|fund\s+te\s+|mes(?:i|in)?\s+(?:i|e|te)\s+|fund(?:i|in)?\s+(?=" + ANY_MONTH + r"))"
 
 STRONG_CUE = re.compile(r"(?:\bafat(?:i)?\s*:?|\bdeadline\s*:?|\bmax\.?|\bmaksimumi?|\bderi(?:\s+(?:me|ne))?|"
                         r"\bjo\s+me\s+vone\s+se|\bbrenda|\buntil|\bby)\s*$")
@@ -34,7 +43,8 @@ ONGOING = re.compile(r"\b(?:ne\s+vazhdim(?:esi)?|vazhdimisht|cdo\s+(?:\d+\s+)?(?
                      r"cdo\s+(?:te\s+)?(?:hene|marte|merkure|enjte|premte|shtune|diel)\w*)\b")
 EVENT = re.compile(r"(?:(?:\d+|" + "|".join(NUMBER_WORDS) + r")\s+(?:dit|jav)\w*\s+)?\bpara\s+(?!se\b|ores\b|\d)"
                    r"[^,;()\n–—.]+|(?:\b(?:ne|per|deri\s+ne|para)\s+)?\bmbledhj\w*\s+(?:e\s+)?"
-                   r"(?:tjeter|ardhshme|radhes|pasardhese)\b")
+                   r"(?:tjeter|ardhshme|radhes|pasardhese)\b|\bbefore\s+(?!the\s+end\b|\d)[^,;()\n–—.]+|"
+                   r"(?:\b(?:by|at|until|for)\s+)?\bthe\s+next\s+meeting\b")
 
 
 class Deadline(NamedTuple):
@@ -85,6 +95,18 @@ def add_working_days(start: date, n: int) -> date:
     return d
 
 
+UNITS = {"dit": "day", "jav": "week", "muaj": "month"}
+
+
+def _counted(ref: date | None, n: int, unit: str, working: bool) -> date | None:
+    """`n` days (working days if `working`), weeks or months after `ref`: "brenda 10 ditëve pune", "within two weeks"."""
+    if not ref:
+        return None
+    if unit == "day":
+        return add_working_days(ref, n) if working else ref + timedelta(days=n)
+    return ref + timedelta(weeks=n) if unit == "week" else _add_months(ref, n)
+
+
 def _add_months(d: date, n: int) -> date:
     month = d.month - 1 + n
     year = d.year + month // 12
@@ -105,6 +127,12 @@ def _explicit(f: str, ref: date | None):
         month = MONTHS.index(m[2]) + 1
         taken.append((m.start(), m.end(),
                       _safe(int(m[3]), month, int(m[1])) if m[3] else _next_on_or_after(ref, month, int(m[1]))))
+    for m in re.finditer(r"(?<![\d.])(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + MONTH_EN + r"(?:,?\s+(\d{4}))?", f):
+        month = MONTHS_EN.index(m[2]) + 1
+        taken.append((m.start(), m.end(),
+                      _safe(int(m[3]), month, int(m[1])) if m[3] else _next_on_or_after(ref, month, int(m[1]))))
+    for m in re.finditer(r"\b" + MONTH_EN + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", f):  # "May 21, 2025"
+        taken.append((m.start(), m.end(), _safe(int(m[3]), MONTHS_EN.index(m[1]) + 1, int(m[2]))))
     for m in re.finditer(r"(?<![\d.:/,-])(\d{1,2})[./](\d{1,2})(?![\d]|[./-]\d|:)", f):
         day, month = int(m[1]), int(m[2])
         if 1 <= day <= 31 and 1 <= month <= 12:
@@ -124,13 +152,17 @@ def _periods(f: str, ref: date | None):
     """(start, end, date|None) for months, quarters, half-years, years and relative deadlines."""
     out = []
     friday = (lambda d: d + timedelta(days=4 - d.weekday())) if ref else None
-    for m in re.finditer(r"\b" + FUND + r"?" + MONTH + r"(?:\s+(?:te\s+|i\s+)?(?:vitit\s+)?(\d{4}))?", f):
+    for m in re.finditer(r"\b" + FUND + r"?(?:muaj(?:it|in)\s+)?" + MONTH + r"(?:\s+(?:te\s+|i\s+)?(?:vitit\s+)?(\d{4}))?", f):
         month = MONTHS.index(m[1]) + 1
         d = last_day(int(m[2]), month) if m[2] else _next_on_or_after(ref, month, None)
         if d and m[0].startswith("mes"):
             d = d.replace(day=15)
         out.append((m.start(), m.end(), d))
-    for m in re.finditer(r"\b(?:" + FUND + r"muajit|brenda\s+muajit(?:\s+(?:kete|aktual))?|kete\s+muaj)\b", f):
+    for m in re.finditer(r"(?:\bthe\s+)?\bend\s+of\s+" + MONTH_EN + r"(?:\s+(\d{4}))?", f):
+        month = MONTHS_EN.index(m[1]) + 1
+        out.append((m.start(), m.end(), last_day(int(m[2]), month) if m[2] else _next_on_or_after(ref, month, None)))
+    for m in re.finditer(r"\b(?:" + FUND + r"muajit|brenda\s+muajit(?:\s+(?:kete|aktual))?(?!\s+" + ANY_MONTH + r")|kete\s+muaj|"
+                         r"(?:the\s+)?end\s+of\s+(?:the|this)\s+month)\b", f):
         out.append((m.start(), m.end(), last_day(ref.year, ref.month) if ref else None))
     for m in re.finditer(r"\b(?:" + FUND + r")?muaj(?:in|it)?\s+(?:tjeter|e\s+ardhshem|qe\s+vjen)\b", f):
         out.append((m.start(), m.end(), last_day(*(lambda d: (d.year, d.month))(_add_months(ref, 1))) if ref else None))
@@ -149,12 +181,16 @@ def _periods(f: str, ref: date | None):
         out.append((m.start(), m.end(), last_day(year, 6 * h) if year else None))
     for m in re.finditer(r"\b(?:brenda|ne|per|afat(?:\s+prej)?|within|in)\s+(?:(?:nje\s+)?afat(?:i)?\s+(?:prej\s+)?)?"
                          + NUMBER + r"\s+(dit|jav|muaj)\w*(\s+pune)?\b", f):
-        n, unit = _number(m[1]), m[2]
+        out.append((m.start(), m.end(), _counted(ref, _number(m[1]), UNITS[m[2]], bool(m[3]))))
+    for m in re.finditer(r"\b(?:within|in)\s+" + NUMBER + r"\s+(working\s+|business\s+)?(day|week|month)s?\b", f):
+        out.append((m.start(), m.end(), _counted(ref, _number(m[1]), m[3], bool(m[2]))))
+    for m in re.finditer(r"\b(?:by|on|until|before)\s+(?:next\s+)?(" + "|".join(WEEKDAYS_EN) + r")\b", f):
         d = None
         if ref:
-            d = (add_working_days(ref, n) if m[3] else ref + timedelta(days=n)) if unit == "dit" else \
-                ref + timedelta(weeks=n) if unit == "jav" else _add_months(ref, n)
+            d = ref + timedelta(days=(WEEKDAYS_EN.index(m[1]) - ref.weekday()) % 7 or 7)
         out.append((m.start(), m.end(), d))
+    for m in re.finditer(r"\b(?:by\s+)?(?:the\s+end\s+of\s+)?next\s+week\b", f):
+        out.append((m.start(), m.end(), friday(ref) + timedelta(days=7) if ref else None))
     for m in re.finditer(r"\b" + NUMBER + r"\s+dit\w*\s+pune\b", f):
         out.append((m.start(), m.end(), add_working_days(ref, _number(m[1])) if ref else None))
     for m in re.finditer(r"\bbrenda\s+(?:nje\s+)?(jav|muaj|dit)\w*\b(?!\s+(?:tjeter|pune|e\s+ardhshme))", f):

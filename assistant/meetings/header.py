@@ -192,7 +192,8 @@ def times(text: str) -> dict[str, Found]:
             if m.start() > 0.3 * len(f):
                 break
             ls, le = _line_span(f, m.start())
-            found = [(v, s, e) for v, s, e, _, _ in _times(text) if m.end() <= s < le]
+            taken = {b.start for b in best.values()}  # a time its own cue gave a field ('nisi 17:20') is no other
+            found = [(v, s, e) for v, s, e, _, _ in _times(text) if m.end() <= s < le and s not in taken]
             if found:
                 best.setdefault("start_time", Found(found[0][0], found[0][1], found[0][2], 0))
                 if len(found) > 1:

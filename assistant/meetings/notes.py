@@ -9,7 +9,7 @@ import re
 from dataclasses import asdict, dataclass, field
 import datetime as dt
 
-from assistant.meetings import attendance, gazetteer, header
+from assistant.meetings import agenda, attendance, gazetteer, header
 from assistant.meetings.dates import parse_date
 from assistant.meetings.gazetteer import fold
 
@@ -18,16 +18,19 @@ INITIAL = r"(?:Dh|Gj|Ll|Nj|Rr|Sh|Th|Xh|Zh|[A-ZÇË])\."
 SURNAME = rf"[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?"
 NAME = re.compile(rf"(?<![\w.])(?:{INITIAL}\s?{SURNAME}|[{UP}][{LO}]+\s+{SURNAME}(?![\w]))")
 TIME = re.compile(r"(?<![\d.:])([01]?\d|2[0-3])[:.]([0-5]\d)(?![\d]|\.\d)")
-BULLET = re.compile(r"^\s*(?:(?:[-–—•*·→>✔✓✘✗☐☑]+|\d{1,2}[.)](?!\d)|[a-h]\)|V\d+\s*[–:-]|Vendimi\s+nr\.\s*\d+\s*:)\s*)+")
-DEFERRED = re.compile(r"\b(?:shty(?:het|hen|hej|jme|re|ne)|u\s+shty\w*|mbetet\s+per\s+(?:mbledhjen|here)|kalon\s+per\s+mbledhjen|"
+BULLET = re.compile(r"^\s*(?:(?:[-–—•*·→>✔✓✘✗☐☑]+|\[[ xX]?\]|\d{1,2}[.)](?!\d)|[a-h]\)|V\d+\s*[–:-]|Vendimi\s+nr\.\s*\d+\s*:)\s*)+")
+DEFERRED = re.compile(r"\b(?:shty(?:het|hen|hej|jme|re|ne)|u\s+shty\w*|mbet\w*\s+per\s+(?:mbledhjen|here)|kalon\s+per\s+mbledhjen|"
+                      r"do\s+te\s+(?:diskutohet|shqyrtohet|miratohet|trajtohet)\s+ne\s+mbledhjen\s+e\s+(?:radhes|ardhshme|pare)|"
                       r"postponed|deferred)\b")
+APPROVED = re.compile(r"\b(?:adopted|approved|u\s+miratua|miratohet|miratuar|miratimi|miratimin)\b")
 NO_DECISION = re.compile(r"(?:pa\s+vendim|s'u\s+votua|nuk\s+u\s+votua|do\s+(?:te\s+)?shihet|do\s+ta\s+shohim|"
                          r"do\s+(?:te\s+)?shqyrtohet|pa\s+afat\b)")
 LINKING_WORDS = {"me", "e", "i", "te", "se", "nga", "deri", "date", "data", "ne", "para", "pas", "prej", "mes", "dhe",
                  "ose", "deri", "afat", "afati", "nje"}  # words a date may follow as it is: 'deri më 14.03'
 HEADER_FIELDS = ("date", "meeting_number", "place", "chair", "secretary", "scheduled_time", "start_time", "end_time")
-AGENDA_ITEM = re.compile(r"^\s*(?:[IVX]{1,4}[.)]|\(?[a-h]\)|\(?\d{1,2}[.)](?!\d)|[-–—]\s*\d{1,2}\s*[-–—]|[-–—•*·]+)\s+")
-INLINE_NUMBER = re.compile(r"(?:(?<=\s)|(?<=:)|^)\(?(\d{1,2})\)\s*")
+AGENDA_ITEM = re.compile(r"^\s*(?:[IVX]{1,4}[.)]|\(?[a-h]\)|\(?\d{1,2}[.)](?!\d)|\d{1,2}\.\d{1,2}\.?|[-–—]\s*\d{1,2}\s*[-–—]|"
+                         r"[-–—•*·]+|\d{1,2}(?=\s+[^\W\d]))\s+")  # 1. / 2.1. / (1) / a) / I. / - 1 - / "1 vjedhjet" / "1<tab>…"
+HEADING_PREFIX = re.compile(r"^(?:#{1,6}\s*|\d{1,2}:\d{2}\s*[–—-]\s*|pika\s+\d{1,2}\.?\s*[–—:-]?\s*)")  # "## ", "10:12 – ", "Pika 2."
 # a decision written inline: 'u vendos: ...', 'VENDIM: ...', 'vendosi: ...'; a line opening with 'miratohet'
 INLINE_DECISION = re.compile(r"^\s*(?:(u\s+vendos\w*\s*:?|vendim\w*\s*:|vendosi\s*:|konkluz\w*\s*:|decided\s*:?|agreed\s*:)\s*"
                              r"|(?=miratohet\b|miratohen\b|ngrihet\b|ngarkohet\b))")
@@ -38,6 +41,7 @@ SECTION = [  # (kind, regex on the folded line without its numbering)
     ("present", r"^(?:(?:anetar\w*\s+)?(?:te\s+|e\s+)?pran\s*ishem|prezent|present|pjesemarres)"),
     ("absent", r"^(?:(?:anetar\w*\s+)?(?:qe\s+)?(?:r?n|m)(?:ungojne|unguan|ungesa|ungese|ungon)|absent)"),
     ("invited", r"^(?:(?:te|i)\s+ftuar|invited)"),
+    ("deferred", r"^(?:(?:ceshtje|ceshtjet|pika|pikat)\s+(?:e\s+|te\s+)?shtyra|te\s+shtyra|deferred|postponed)"),
 ]
 
 
@@ -189,6 +193,7 @@ def formalize(text: str, ref: dt.date | None = None) -> str:
 
 def _section(line: Line) -> str | None:
     f = fold(re.sub(r"^\d{1,2}(?:\.\d{1,2})*\.?\s+|^\d{1,2}\.\s*", "", line.text))
+    f = HEADING_PREFIX.sub("", f)
     if len(f) > 70 and not f.rstrip().endswith(":"):
         return None
     for kind, pattern in SECTION:
@@ -272,6 +277,8 @@ class _Parser:
             if (kind == "agenda" or re.match(r"(?:rendi|agenda)\w*(?:\s+i\s+dites)?\s*:", f)) and self.inline_agenda(line):
                 mode = None
                 continue
+            if kind == "agenda" and mode == "decisions" and APPROVED.search(f) and not t.rstrip().endswith(":"):
+                kind = None  # "1. Agenda adopted." among the decisions is one of them, no heading
             if kind == "decisions" and label and label[2].strip():
                 self.inline_decisions(line, line.start + label.start(2), label[2])
                 continue
@@ -317,6 +324,9 @@ class _Parser:
             if mode == "decisions":
                 self.decision(line)
                 continue
+            if mode == "deferred":
+                self.add_line("deferred", line, line.text)
+                continue
             if INLINE_DECISION.search(f):
                 self.inline_decisions(line, line.start, t)
                 continue
@@ -327,6 +337,9 @@ class _Parser:
                 self.discuss(item, line, t)
                 continue
             self.flags(line)
+        if not m.agenda:  # announced in a sentence of a narrative record
+            for item in agenda.in_prose(self.text) or agenda.discussed(self.text):
+                self.add_agenda(item.text, (item.start, item.end))
         self.chair_present()
         self.attendance_in_prose()
         m.unread = self.unread()
@@ -355,6 +368,7 @@ class _Parser:
         if not (item or line.number or BULLET.match(line.raw)):
             return False
         text = line.raw[item.end():].strip() if item else line.text
+        text = text.split("\t")[0].strip()  # a tab-separated row: the item is its first cell ("1<tab>Pika<tab>Relator")
         if not text:
             return False
         start = line.start + line.text.find(text) if text in line.text else line.start
@@ -366,17 +380,12 @@ class _Parser:
         self.note(f"agenda.{len(self.m.agenda) - 1}", span)
 
     def inline_agenda(self, line: Line) -> bool:
-        """'rendi: 1) shkollat 2) zjarret 3) te ndryshme' -> three items."""
-        marks = list(INLINE_NUMBER.finditer(line.text))
-        if len(marks) < 2:
-            return False
-        for a, b in zip(marks, marks[1:] + [None]):
-            part = line.text[a.end():b.start() if b else len(line.text)]
-            text = part.strip(" ;,.")
-            if text:
-                start = line.start + a.end() + part.find(text)
-                self.add_agenda(text, (start, start + len(text)))
-        return True
+        """'rendi: 1) shkollat 2) zjarret 3) te ndryshme', 'Rendi i ditës (miratuar): 1. … 2. …' -> the items."""
+        colon = line.text.find(":")
+        items = agenda.enumeration(line.text[colon + 1:], line.start + colon + 1)
+        for item in items:
+            self.add_agenda(item.text, (item.start, item.end))
+        return bool(items)
 
     def inline_decisions(self, line: Line, start: int, text: str):
         """'u vendos: patrulla te shkollat; ndriçimi prioritet' -> one decision per ';' part."""

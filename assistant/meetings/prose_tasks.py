@@ -1,18 +1,23 @@
 """Tasks written in sentences: "Kryetari i kërkoi Policisë që të hartojë një plan … deri në fund të muajit",
 "DKA të bëjë kërkesë në MAShT …", "Obligohet DSHMS që brenda 15 ditëve ta pastrojë …".
 
-A sentence is scored on evidence, each feature with a weight (WEIGHTS): a request verb, a verb in the
-subjunctive or imperative (or the Gheg infinitive "me bo") read by ingest/albanian/morphology, an
-owner (a body of the gazetteer or a person of the attendance), a deadline; against it a verb in the
-aorist or perfect (what was done), a wish ("do të ishte mirë"), an offer ("mund të"), ongoing work,
-a deferral. A sentence is a task when its score is positive and it has an owner.
+A sentence is scored on evidence (FEATURES): a request verb, a verb in the subjunctive or imperative
+(or the Gheg infinitive "me bo") read by ingest/albanian/morphology, an owner (a body of the gazetteer
+or a person of the attendance), a deadline; against it a verb in the aorist or perfect (what was done),
+a wish ("do të ishte mirë"), an offer ("mund të"), ongoing work, a deferral. The weights are a logistic
+model in assistant/data/task_weights.json (bench/fit_tasks.py fits it on the zoo's sentence labels and
+compares it, leave one style out, with the hand-set weights kept beside it). A sentence is a task when
+its score is positive (probability above one half) and it has an owner.
 """
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 
 from assistant.meetings import gazetteer
-from assistant.meetings.dates import find_deadline
+from assistant.meetings.dates import Deadline, find_deadline
 from assistant.meetings.gazetteer import fold
 from ingest.albanian import morphology
 
@@ -37,8 +42,17 @@ SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÇË„“\"(])|\n(?=\s*[^a-zç
 ABBREVIATED = re.compile(r"(?:^|\s)(?:[^\W\d_]{1,3}|nr|znj|prof|ing)\.$", re.I)  # "Z. Ahmeti", "M. Bajrami": no end
 FUNCTION_WORDS = {"CONJ", "PR", "PART", "ADV", "CLIT_PRO", "PRON", "VB_PART", "INTJ", "NUM"}
 PERFECT_AUX = {"ka", "kane", "kemi", "kam", "eshte", "jane", "kishte", "kishin", "ishte", "ishin", "u", "asht"}
-WEIGHTS = {"request": 2.0, "decision": 1.0, "task_verb": 2.0, "future": 1.0, "owner": 1.0, "due": 1.0, "past": -2.5, "wish": -5.0, "offer": -4.0,
-           "ongoing": -2.0, "deferred": -5.0, "bias": -2.0}
+FEATURES = ("request", "decision", "task_verb", "jussive", "future", "owner", "due", "past", "wish", "offer",
+            "ongoing", "deferred")
+JUSSIVE_GAP = re.compile(r"\s*(?:-\w+\s*)?(?:t[eë]|ta|t['’]|t['’]i|me)\s*$")  # "DKA të bëjë", "Policia ta shtojë"
+WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "data" / "task_weights.json"
+
+
+@dataclass
+class Evidence:
+    features: dict[str, bool]
+    owners: list[tuple[int, int, str]]
+    deadline: Deadline
 
 
 @dataclass
@@ -145,11 +159,20 @@ def owners(sentence: str, verb_at: int | None, people: dict[str, str]) -> list[t
     return sorted(found)
 
 
-def score(features: dict[str, bool]) -> float:
-    return WEIGHTS["bias"] + sum(WEIGHTS[k] for k, on in features.items() if on)
+@lru_cache
+def weights() -> dict[str, float]:
+    """The weights the extractor uses: the set task_weights.json names under "use"."""
+    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    return data[data["use"]]
 
 
-def read(sentence: Sentence, ref: date | None, people: dict[str, str], diacritics: bool) -> ProseTask | None:
+def score(features: dict[str, bool], w: dict[str, float] | None = None) -> float:
+    w = w or weights()
+    return w["bias"] + sum(w[k] for k, on in features.items() if on)
+
+
+def evidence(sentence: Sentence, ref: date | None, people: dict[str, str], diacritics: bool) -> Evidence:
+    """The features of one sentence, its owners and its deadline."""
     t = sentence.text
     f = fold(t)
     request = REQUEST.search(f)
@@ -164,16 +187,28 @@ def read(sentence: Sentence, ref: date | None, people: dict[str, str], diacritic
         request = ASKER.search(f, 0, verb_at)
     decision = DECISION.search(f)
     skip = [m.span() for m in (request, decision) if m]
-    features = {"request": bool(request), "decision": bool(decision), "task_verb": bool(verb) and not verb[1], "future": bool(verb) and verb[1], "owner": bool(who),
-                "due": bool(deadline.due_text), "past": past_verb(t, diacritics, skip), "wish": bool(WISH.search(f)),
-                "offer": bool(OFFER.search(f)), "ongoing": bool(ONGOING.search(f)), "deferred": bool(DEFERRED.search(f))}
-    value = score(features)
-    if value <= 0 or not who:
+    # the subject opens the sentence and "të" + its verb follows: a request by its form ("DKA të bëjë kërkesë")
+    jussive = bool(verb) and not verb[1] and any(s < 25 and JUSSIVE_GAP.fullmatch(t[e:verb_at]) for s, e, _ in who)
+    features = {"request": bool(request), "decision": bool(decision), "task_verb": bool(verb) and not verb[1],
+                "jussive": jussive,
+                "future": bool(verb) and verb[1], "owner": bool(who), "due": bool(deadline.due_text),
+                "past": past_verb(t, diacritics, skip), "wish": bool(WISH.search(f)), "offer": bool(OFFER.search(f)),
+                "ongoing": bool(ONGOING.search(f)), "deferred": bool(DEFERRED.search(f))}
+    return Evidence(features, who, deadline)
+
+
+def read(sentence: Sentence, ref: date | None, people: dict[str, str], diacritics: bool,
+         w: dict[str, float] | None = None) -> ProseTask | None:
+    t = sentence.text
+    ev = evidence(sentence, ref, people, diacritics)
+    value = score(ev.features, w)
+    if value <= 0 or not ev.owners:
         return None
+    deadline = ev.deadline
     action = t
     if deadline.span:
         action = action[:deadline.span[0]] + action[deadline.span[1]:]
     action = re.sub(r"\s+([,.;])", r"\1", re.sub(r"\s+", " ", action)).strip(" ,.;:–—-")
-    names = list(dict.fromkeys(name for _, _, name in who))
+    names = list(dict.fromkeys(name for _, _, name in ev.owners))
     return ProseTask(action, names, deadline.due, deadline.due_text, sentence.start, sentence.start + len(t), t,
                      value)

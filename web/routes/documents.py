@@ -4,8 +4,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from assistant.accounts import audit
-from assistant.accounts.auth import db_path
-from assistant.core.ingestion import ingest_bytes
+from assistant.core.ingestion import ingest_upload
 from assistant.core.jobs import JobsBusy
 from web.deps import ServicesDep, StoreDep, require_role
 from web.errors import ApiError
@@ -40,7 +39,7 @@ async def upload_document(request: Request, file: UploadFile, services: Services
     name = file.filename or ""
     if wants_job(request):
         def work(progress) -> dict:
-            result = ingest_bytes(services, name, data, progress=progress)
+            result = ingest_upload(services, user["name"], name, data, progress=progress)
             doc = result.document
             return {"document": doc.public(), "status": result.status, "pages": doc.pages, "chunks": doc.chunks}
         try:
@@ -48,7 +47,7 @@ async def upload_document(request: Request, file: UploadFile, services: Services
         except JobsBusy as e:
             raise ApiError(503, "busy", f"The server is busy: {e}; try again shortly.") from None
         return JSONResponse({"job": job.public()}, status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
-    result = await run_in_threadpool(ingest_bytes, services, name, data)
+    result = await run_in_threadpool(ingest_upload, services, user["name"], name, data)
     body = {"document": result.document.public(), "status": result.status}
     return JSONResponse(body, status_code=200 if result.status == "unchanged" else 201)
 
@@ -69,11 +68,11 @@ def get_document(document_id: str, store: StoreDep):
 
 
 @router.delete("/api/documents/{document_id}")
-def delete_document(document_id: str, request: Request, store: StoreDep, user: dict = require_role("admin")):
-    doc = store.get_document(document_id)
-    if doc is None or not store.delete_document(document_id):
+def delete_document(document_id: str, services: ServicesDep, user: dict = require_role("admin")):
+    doc = services.store.get_document(document_id)
+    if doc is None or not services.store.delete_document(document_id):
         raise ApiError(404, "not_found", f"No document with id {document_id!r}.")
-    audit.record(db_path(request.app.state.settings), user["name"], "document.delete", "document", document_id,
+    audit.record(services.database, user["name"], "document.delete", "document", document_id,
                  {"title": doc.title, "filename": doc.filename, "sha256": doc.sha256, "version": doc.version})
     return {"deleted": document_id}
 

@@ -2,7 +2,6 @@
 // Text from documents enters the page only through textContent, never as HTML.
 (function () {
   "use strict";
-  const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
   class ApiError extends Error {
     constructor(status, code, message) {
@@ -12,15 +11,11 @@
     }
   }
 
-  // fetch with the session's CSRF token on every state-changing call (one place for the header),
-  // `json` sent as a JSON body, the error shape {"error": {code, message}} turned into an ApiError.
+  // fetch (csrf.js adds the session's CSRF token to every state-changing call), `json` sent as a JSON body, the error shape {"error": {code, message}} turned into an ApiError.
   // Returns the parsed JSON, or the Response itself when `raw` is set (downloads, streams).
   async function api(path, options) {
     const opts = Object.assign({ method: "GET", credentials: "same-origin" }, options || {});
     const headers = new Headers(opts.headers || {});
-    const method = opts.method.toUpperCase();
-    const meta = document.querySelector('meta[name="csrf-token"]');
-    if (!SAFE.has(method) && meta && meta.content) headers.set("X-CSRF-Token", meta.content);
     if (opts.json !== undefined) {
       headers.set("Content-Type", "application/json");
       opts.body = JSON.stringify(opts.json);
