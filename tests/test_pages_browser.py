@@ -60,9 +60,11 @@ def people(page) -> dict[str, list[str]]:
 
 def settled(page, act) -> None:
     """Run `act` and wait for the plan page's message: the page updates in place, without a reload."""
+    from playwright.sync_api import expect
+
     page.evaluate("document.getElementById('plan-message').textContent = ''")
     act()
-    page.wait_for_function("document.getElementById('plan-message').textContent !== ''")
+    expect(page.locator("#plan-message")).not_to_have_text("")  # a locator: the page's CSP forbids eval
 
 
 def proposing(page, act) -> list[dict]:
