@@ -8,6 +8,8 @@ from tests.pg_fixture import pg_server, pg_url  # noqa: F401  (one PostgreSQL se
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Starlette's TestClient calls the app by the name "testserver": the test deployment serves it.
+os.environ.setdefault("KVSP_ALLOWED_HOSTS", "testserver")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -104,19 +104,32 @@ def test_verify_finds_a_rewritten_entry_by_its_successor(db):
 
 
 def test_record_joins_the_callers_transaction(settings):
-    path = db_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE rows (id TEXT)")
-    conn.execute("INSERT INTO rows VALUES ('r1')")
-    audit.record(conn, "sekretarja", "plan.row.approve", "plan_row", "r1")
-    conn.rollback()  # the change failed: its audit entry goes with it
-    assert audit.entries(path) == []
-    conn.execute("INSERT INTO rows VALUES ('r1')")
-    audit.record(conn, "sekretarja", "plan.row.approve", "plan_row", "r1")
-    conn.commit()
-    conn.close()
-    assert [e["action"] for e in audit.entries(path)] == ["plan.row.approve"] and audit.verify(path) == []
+    from assistant.store.database import open_database
+
+    database = open_database(db_path(settings))
+    with pytest.raises(RuntimeError):
+        with database.transaction() as conn:
+            conn.execute("INSERT INTO artifacts VALUES ('a1', 'answer', 'now', '{}')")
+            audit.record(database, "sekretarja", "plan.row.approve", "plan_row", "r1")
+            raise RuntimeError("the change failed: its audit entry goes with it")
+    assert audit.entries(database) == []
+    with database.transaction() as conn:
+        conn.execute("INSERT INTO artifacts VALUES ('a1', 'answer', 'now', '{}')")
+        audit.record(database, "sekretarja", "plan.row.approve", "plan_row", "r1")
+    assert [e["action"] for e in audit.entries(database)] == ["plan.row.approve"] and audit.verify(database) == []
+
+
+def test_uploads_and_deletes_are_audited(app, headers, settings):
+    with TestClient(app) as client:
+        body = "Neni 1. Këshilli mblidhet çdo tre muaj për sigurinë publike në bashki.".encode()
+        up = client.post("/api/documents", headers=headers["admin"], files={"file": ("neni.txt", body)})
+        assert up.status_code == 201, up.text
+        doc = up.json()["document"]
+        assert client.delete(f"/api/documents/{doc['id']}", headers=headers["admin"]).status_code == 200
+    found = audit.entries(db_path(settings), object_id=doc["id"])
+    assert [e["action"] for e in found] == ["document.delete", "document.added"]
+    assert all(e["details"]["sha256"] == doc["sha256"] and e["details"]["filename"] == "neni.txt" for e in found)
+    assert found[0]["actor"] == "admin-1" and audit.verify(db_path(settings)) == []
 
 
 def test_filters(db):

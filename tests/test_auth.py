@@ -116,11 +116,14 @@ def test_login_page_session_cookie_and_logout(client, settings, tokens):
     cookie = ok.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
     session_id = ok.cookies["kvsp_session"]
-    assert client.get("/documents").status_code == 200
+    page = client.get("/documents")
+    assert page.status_code == 200
+    token = re.search(r'<meta name="csrf-token" content="([0-9a-f]+)">', page.text)[1]
     assert client.get("/api/me").json()["user"] == {"name": "member-1", "role": "member"}
-    assert client.delete("/api/documents/x").status_code == 403  # a member cannot delete
+    denied = client.delete("/api/documents/x", headers={"X-CSRF-Token": token})
+    assert denied.status_code == 403 and denied.json()["error"]["code"] == "forbidden"  # a member cannot delete
 
-    assert client.post("/logout").headers["location"] == "/login"
+    assert client.post("/logout", data={"csrf_token": token}).headers["location"] == "/login"
     client.cookies.set("kvsp_session", session_id)  # the old cookie is dead on the server too
     assert client.get("/documents").status_code == 303
 
@@ -133,7 +136,7 @@ def test_api_login_and_bad_tokens(client, tokens):
     assert client.get("/api/documents", headers=bearer("kvsp_not-a-token")).status_code == 401
     assert client.get("/api/documents", headers=bearer(tokens["member"])).status_code == 200
     logged = client.post("/api/login", json={"name": "auditor-1", "password": PASSWORD})
-    assert logged.json() == {"user": {"name": "auditor-1", "role": "auditor"}}
+    assert logged.json()["user"] == {"name": "auditor-1", "role": "auditor"}
     assert client.get("/api/audit").status_code == 200
 
 

@@ -39,3 +39,23 @@ def test_ask_click_citation_and_see_the_quote_highlighted(live_url, browser, tmp
     page.locator(".turn.assistant a.chip").first.wait_for()
     assert page.locator(".turn.user").count() == 1
     page.close()
+
+
+def test_history_survives_a_reload_and_each_answer_has_a_copy_button(live_url, browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(live_url + "/")
+    page.fill("#q", "Kush janë anëtarët e KVSP-së?")
+    page.press("#q", "Enter")
+    page.locator(".turn.assistant .answer:not(.streaming) a.chip").first.wait_for(timeout=30_000)
+    page.reload()  # localStorage, not the session: a reload keeps the conversation
+    page.locator(".turn.assistant a.chip").first.wait_for()
+    assert page.locator(".turn.user").count() == 1
+    copy = page.locator(".turn.assistant button.copy").first
+    assert copy.inner_text() == "Kopjo"
+    copy.click()
+    assert page.locator(".turn.assistant button.copy").first.inner_text() == "U kopjua"
+    page.click("#clear")
+    page.reload()
+    assert page.locator(".turn.user").count() == 0
+    context.close()

@@ -46,7 +46,7 @@ def tab_to(page, selector: str, limit: int = 400) -> None:
 
 
 def field(page, key: str):
-    return page.locator(f'#fields input[data-key="{key}"]')
+    return page.locator(f'#fields [data-key="{key}"]')
 
 
 def people(page) -> dict[str, list[str]]:
@@ -56,6 +56,15 @@ def people(page) -> dict[str, list[str]]:
         name = row.locator("input").first.input_value()
         found.setdefault(name, []).append(row.locator("select").input_value())
     return found
+
+
+def settled(page, act) -> None:
+    """Run `act` and wait for the plan page's message: the page updates in place, without a reload."""
+    from playwright.sync_api import expect
+
+    page.evaluate("document.getElementById('plan-message').textContent = ''")
+    act()
+    expect(page.locator("#plan-message")).not_to_have_text("")  # a locator: the page's CSP forbids eval
 
 
 def proposing(page, act) -> list[dict]:
@@ -70,8 +79,7 @@ def proposing(page, act) -> list[dict]:
         route.fulfill(response=response)
 
     page.route("**/api/plan/propose", keep)
-    with page.expect_navigation():
-        act()
+    settled(page, act)
     page.unroute("**/api/plan/propose")
     return created
 
@@ -163,22 +171,22 @@ def test_plan_propose_edit_approve_reject_and_export(live_url, page):
 
     box(dogs).locator('[name="deadline_text"]').fill("Brenda 2 muajve")
     box(dogs).locator('[name="activities"]').fill("Kapja dhe strehimi i qenve\nFushatë informuese te tregu")
-    with page.expect_navigation():
-        box(dogs).locator("button.save").click()
+    settled(page, lambda: box(dogs).locator("button.save").click())
     assert box(dogs).locator('[name="deadline_text"]').input_value() == "Brenda 2 muajve"
     assert "Ndryshuar" in box(dogs).inner_text()  # edited, still waiting
 
     box(lights).locator('[name="priority"]').select_option("i lartë")
-    with page.expect_navigation():
-        box(lights).locator("button.approve").click()
+    settled(page, lambda: box(lights).locator("button.approve").click())
     plan_row = page.locator(f'table.plan tr[data-id="{lights["id"]}"]')
     assert "46 shtylla" in plan_row.inner_text() and "i lartë" in plan_row.inner_text()
     assert box(lights).count() == 0
 
     box(racing).locator('[name="reason"]').fill("Mbulohet nga plani i policisë")
-    with page.expect_navigation():
-        box(racing).locator("button.reject").click()
-    assert box(racing).count() == 0
+    box(racing).locator("button.reject").click()
+    settled(page, lambda: box(racing).locator(".confirm-yes").click())  # reject asks to confirm first
+    assert box(racing).is_hidden() and box(racing).get_attribute("data-state") == "rejected"
+    page.select_option("#show", "rejected")  # rejected rows stay visible under their filter
+    assert box(racing).is_visible() and "Mbulohet nga plani i policisë" in box(racing).inner_text()
     assert page.locator(f'tr[data-id="{racing["id"]}"]').count() == 0
     detail = api(page, f"{live_url}/api/plan/rows/{racing['id']}")
     assert detail["row"]["state"] == "rejected"
@@ -189,6 +197,8 @@ def test_plan_propose_edit_approve_reject_and_export(live_url, page):
     assert download.value.suggested_filename.endswith(".xlsx")
     with open(download.value.path(), "rb") as f:
         sheet = load_workbook(f).active
+    from datetime import date
+    assert date.today().strftime("%d.%m.%Y") in str(sheet["A1"].value)  # the heading dates the export
     cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c]
     assert any(lights["problem"] in c for c in cells)
     assert not any(racing["problem"] in c for c in cells)
@@ -218,8 +228,7 @@ def test_document_text_is_shown_as_text_never_as_html(live_url, page):
     proposal = page.locator(f'.proposal[data-id="{row["id"]}"]')
     assert PAYLOAD in proposal.locator("blockquote").inner_text()
     assert PAYLOAD in proposal.locator('[name="problem"]').input_value()
-    with page.expect_navigation():
-        proposal.locator("button.approve").click()
+    settled(page, lambda: proposal.locator("button.approve").click())
     assert PAYLOAD in page.locator(f'table.plan tr[data-id="{row["id"]}"]').inner_text()
     assert page.locator("img").count() == 0
     page.wait_for_timeout(300)  # a broken image's onerror would have fired by now (the page fixture checks)
@@ -236,7 +245,7 @@ def test_minutes_main_actions_work_from_the_keyboard(live_url, page):
     page.locator("#step-draft").wait_for()
     assert field(page, "meeting_number").input_value() == "2/2024"
 
-    tab_to(page, '#fields input[data-key="chair"]')
+    tab_to(page, '#fields [data-key="chair"]')
     page.keyboard.press("Control+A")
     page.keyboard.type("M. Kaçulini-Dema")
     tab_to(page, "#redraft")
@@ -265,7 +274,6 @@ def test_plan_main_actions_work_from_the_keyboard(live_url, page):
     page.keyboard.press("Control+A")
     page.keyboard.type("Para fillimit të vitit shkollor")
     tab_to(page, f'.proposal[data-id="{row["id"]}"] button.approve')
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    settled(page, lambda: page.keyboard.press("Enter"))
     plan_row = page.locator(f'table.plan tr[data-id="{row["id"]}"]')
     assert "Para fillimit të vitit shkollor" in plan_row.inner_text()

@@ -138,7 +138,7 @@ def _text_doc(text):
 def store(tmp_path):
     s = PlanStore(tmp_path / "kvsp.db")
     yield s
-    s.close()
+    s.database.close()
 
 
 def lumez_rows():

@@ -1,6 +1,10 @@
 """The store contract, run with the same assertions on SQLite + FAISS and on PostgreSQL + pgvector,
 plus the move of a SQLite data folder into PostgreSQL."""
 import hashlib
+import json
+import sqlite3
+import threading
+import time
 
 import numpy as np
 import psycopg
@@ -265,9 +269,14 @@ def test_backends_rank_alike(tmp_path, request):
 
 def test_migrations_apply_once(pg_url):
     with psycopg.connect(pg_url) as conn:
-        assert migrations.apply(conn) == ["0001_initial"]
+        assert migrations.apply(conn) == ["0001_initial", "0002_accounts_audit_plan"]
         assert migrations.apply(conn) == []
-        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations")] == ["0001_initial"]
+        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")] == [
+            "0001_initial", "0002_accounts_audit_plan"]
+        conn.execute("INSERT INTO audit_log (ts, actor, action, details, prev_hash, hash)"
+                     " VALUES ('t', 'a', 'x', '{}', 'p', 'h')")
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            conn.execute("DELETE FROM audit_log")
 
 
 def build_sqlite_store(data_dir) -> tuple[SqliteStore, list[str]]:
@@ -327,3 +336,42 @@ def test_cli_migrate_to_postgres(tmp_path, pg_url):
     again = CliRunner().invoke(app, ["db", "migrate-to-postgres", "--data-dir", str(data_dir),
                                      "--database-url", pg_url])
     assert again.exit_code == 1 and "empty" in again.output
+
+
+def test_an_artifact_saved_during_an_upload_survives_its_rollback(tmp_path):
+    """Issue 12: with one connection shared by the threads, an answer saved while an upload's
+    transaction was open joined it and was lost with its rollback. Now the upload holds the writer
+    lock, the save waits on its own connection, and commits after the rollback."""
+    store = SqliteStore(tmp_path / "data")
+    add(store, "a.txt", PASSAGES[:1], unit(np.random.default_rng(1), 1))
+    in_transaction, saver_started = threading.Event(), threading.Event()
+    order = []
+
+    def failing_chunks():  # the upload's transaction is open while this stream is read
+        yield from chunks_of(PASSAGES[1:2])
+        in_transaction.set()
+        assert saver_started.wait(10)
+        time.sleep(0.3)  # the saver is now waiting on the writer lock
+        order.append("upload failed")
+        raise RuntimeError("the upload fails half way")
+
+    def upload():
+        with pytest.raises(RuntimeError, match="half way"):
+            store.add_version(filename="b.txt", title="B", kind="minutes", sha256="b" * 64, original=b"b",
+                              text=PASSAGES[1], pages=1, tables=[], meta={}, chunks=failing_chunks(),
+                              vectors=unit(np.random.default_rng(2), 2), embedder_id=EMBEDDER)
+
+    uploader = threading.Thread(target=upload)
+    uploader.start()
+    assert in_transaction.wait(10)
+    saver_started.set()
+    artifact_id = store.save_artifact("answer", {"answer": "Çdo tre muaj [1]."})
+    order.append("artifact saved")
+    uploader.join()
+    assert order == ["upload failed", "artifact saved"]  # the save did wait for the open transaction
+    with sqlite3.connect(tmp_path / "data" / "kvsp.db") as disk:  # what is on disk, past every cache
+        payload = disk.execute("SELECT payload FROM artifacts WHERE id = ?", (artifact_id,)).fetchone()[0]
+        assert json.loads(payload)["answer"] == "Çdo tre muaj [1]."
+        assert [r[0] for r in disk.execute("SELECT filename FROM documents")] == ["a.txt"]
+        assert disk.execute("SELECT count(*) FROM chunks").fetchone()[0] == 1
+    assert [d.filename for d in store.list_documents()] == ["a.txt"]

@@ -4,32 +4,22 @@ Every entry stores `hash = sha256(prev_hash + canonical JSON of the entry)`, whe
 its id, ts, actor, action, object_type, object_id and details. Triggers refuse UPDATE and DELETE
 so that no code path changes history by accident; the chain is what reveals deliberate edits:
 `verify` recomputes it and reports edited, removed and reordered entries. The ids come from
-AUTOINCREMENT, so a removed last entry still leaves its id in `sqlite_sequence`.
+AUTOINCREMENT, so a removed last entry still leaves its id in `sqlite_sequence`. The table and its
+triggers are made by the store's migrations (migrations/sqlite/0002_accounts_audit_plan.sql).
 """
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from assistant.store.database import Database, database
+
 GENESIS = "0" * 64
 FIELDS = ("id", "ts", "actor", "action", "object_type", "object_id", "details")
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, "
-    "actor TEXT NOT NULL, action TEXT NOT NULL, object_type TEXT, object_id TEXT, details TEXT NOT NULL, "
-    "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS audit_log_object ON audit_log(object_id)",
-    "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-)
-
-Db = Path | str | sqlite3.Connection
+Db = Database | Path | str
 
 
 @dataclass(frozen=True)
@@ -51,50 +41,23 @@ def entry_hash(prev_hash: str, entry: dict) -> str:
     return hashlib.sha256((prev_hash + canonical({k: entry[k] for k in FIELDS})).encode()).hexdigest()
 
 
-@contextmanager
-def _connection(db: Db) -> Iterator[sqlite3.Connection]:
-    """The caller's connection as it is, or a fresh one on the file that is closed afterwards."""
-    if isinstance(db, sqlite3.Connection):
-        conn = db
-        for statement in _SCHEMA:
-            conn.execute(statement)
-        yield conn
-        return
-    Path(db).parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(db, timeout=30)) as conn:
-        for statement in _SCHEMA:
-            conn.execute(statement)
-        conn.commit()
-        yield conn
-
-
 def record(db: Db, actor: str, action: str, object_type: str | None = None, object_id=None,
            details: dict | None = None) -> dict:
-    """Append one entry and return it. Inside the caller's open transaction the entry commits
-    (or rolls back) with the caller's change; otherwise it commits at once."""
-    with _connection(db) as conn:
-        own_transaction = not conn.in_transaction
-        if own_transaction:
-            conn.execute("BEGIN IMMEDIATE")  # one writer at a time, so two entries never share a parent
-        try:
-            last = conn.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-            seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
-            entry = {"id": (seq[0] if seq else 0) + 1,
-                     "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                     "actor": actor, "action": action, "object_type": object_type,
-                     "object_id": None if object_id is None else str(object_id),
-                     "details": json.loads(canonical(details or {}))}
-            entry["prev_hash"] = last[0] if last else GENESIS
-            entry["hash"] = entry_hash(entry["prev_hash"], entry)
-            conn.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (*(entry[k] for k in FIELDS[:-1]), canonical(entry["details"]),
-                          entry["prev_hash"], entry["hash"]))
-        except BaseException:
-            if own_transaction:
-                conn.rollback()
-            raise
-        if own_transaction:
-            conn.commit()
+    """Append one entry and return it. Inside the caller's open transaction (same thread, same
+    data folder) the entry commits or rolls back with the caller's change; otherwise at once."""
+    with database(db).transaction() as conn:  # one writer at a time, so two entries never share a parent
+        last = conn.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+        entry = {"id": (seq[0] if seq else 0) + 1,
+                 "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                 "actor": actor, "action": action, "object_type": object_type,
+                 "object_id": None if object_id is None else str(object_id),
+                 "details": json.loads(canonical(details or {}))}
+        entry["prev_hash"] = last[0] if last else GENESIS
+        entry["hash"] = entry_hash(entry["prev_hash"], entry)
+        conn.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (*(entry[k] for k in FIELDS[:-1]), canonical(entry["details"]),
+                      entry["prev_hash"], entry["hash"]))
     return entry
 
 
@@ -138,8 +101,7 @@ def entries(db: Db, *, actor: str | None = None, action: str | None = None, obje
         args.append(_bound(until, upper=True))
     sql = ("SELECT * FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY id DESC LIMIT ? OFFSET ?")
-    with _connection(db) as conn:
-        return [_entry(row) for row in conn.execute(sql, (*args, limit, offset)).fetchall()]
+    return [_entry(row) for row in database(db).connection().execute(sql, (*args, limit, offset)).fetchall()]
 
 
 def head(db: Db) -> dict | None:
@@ -151,9 +113,10 @@ def head(db: Db) -> dict | None:
 def verify(db: Db) -> list[Problem]:
     """Recompute the chain; an empty list means every entry is as it was written."""
     problems = []
-    with _connection(db) as conn:
-        rows = conn.execute("SELECT * FROM audit_log ORDER BY id").fetchall()
-        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+    conn = database(db).connection()
+    # the sequence first: an entry written between the two reads is then only an extra row, not a gap
+    seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+    rows = conn.execute("SELECT * FROM audit_log ORDER BY id").fetchall()
     expected_prev, expected_id = GENESIS, 1
     for row in rows:
         entry = _entry(row)

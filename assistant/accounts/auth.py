@@ -1,6 +1,7 @@
 """Local accounts: users with one role each, argon2-hashed passwords, API tokens and page sessions.
 
-The tables live in the product's SQLite file (`data_dir/kvsp.db`). Tokens and session ids are
+The tables live in the data folder's database (assistant/store/database.py: its migrations make
+them, reads use this thread's connection, writes one transaction under the writer lock). Tokens and session ids are
 256-bit random strings of which only the SHA-256 is stored, so a copy of the database opens no
 account; being random, they need no slow hash, unlike passwords. With no account at all the
 product runs in local single-user mode; the first account must be an admin and turns login on.
@@ -9,8 +10,6 @@ import hashlib
 import re
 import secrets
 import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from assistant.core.settings import Settings
+from assistant.store.database import DB_FILE, Database, database
 
 ROLES = ("secretary", "member", "auditor", "admin")
 SESSION_LIFETIME = timedelta(hours=12)
@@ -26,16 +26,6 @@ MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "kvsp_"
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
 _hasher = PasswordHasher()
-
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, "
-    "password_hash TEXT NOT NULL, created_at TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS api_tokens (token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, "
-    "created_at TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS sessions (session_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, "
-    "expires_at TEXT NOT NULL)",
-)
-
 
 class AuthError(ValueError):
     """A request about accounts that cannot be done; `code` is the API error code."""
@@ -47,12 +37,12 @@ class AuthError(ValueError):
 
 def db_path(settings: Settings) -> Path:
     """The product's SQLite file, shared with the store."""
-    return settings.data_dir / "kvsp.db"
+    return settings.data_dir / DB_FILE
 
 
-def local_mode(path: Path) -> bool:
+def local_mode(db: Database | Path) -> bool:
     """True while no account exists: every request is then the local admin."""
-    return AuthDb(path).local_mode()
+    return AuthDb(db).local_mode()
 
 
 def _now() -> datetime:
@@ -69,27 +59,14 @@ def _dummy_hash() -> str:
 
 
 class AuthDb:
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, db: Database | Path):
+        self.db = database(db)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.path, timeout=30)) as conn:
-            conn.row_factory = sqlite3.Row
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            with conn:
-                yield conn
+    def _read(self) -> sqlite3.Connection:
+        return self.db.connection()
 
     def local_mode(self) -> bool:
-        if not self.path.exists():
-            return True
-        with closing(sqlite3.connect(self.path, timeout=30)) as conn:
-            try:
-                return conn.execute("SELECT 1 FROM users LIMIT 1").fetchone() is None
-            except sqlite3.OperationalError:  # no users table yet
-                return True
+        return self._read().execute("SELECT 1 FROM users LIMIT 1").fetchone() is None
 
     # -- users -------------------------------------------------------------------------------
     def add_user(self, name: str, role: str, password: str) -> dict:
@@ -97,32 +74,36 @@ class AuthDb:
             raise AuthError("invalid_request", "A user name is 1-64 letters, digits, '.', '_', '@' or '-'.")
         _check_role(role)
         _check_password(password)
-        with self._connect() as conn:
+        password_hash = _hasher.hash(password)  # before the writer lock: the hash is slow on purpose
+        with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
                 raise AuthError("conflict", f"The user {name!r} exists already.")
             if role != "admin" and not conn.execute("SELECT 1 FROM users LIMIT 1").fetchone():
                 raise AuthError("invalid_request", "The first account must be an admin.")
             conn.execute("INSERT INTO users VALUES (?, ?, ?, ?)",
-                         (name, role, _hasher.hash(password), _now().isoformat(timespec="seconds")))
+                         (name, role, password_hash, _now().isoformat(timespec="seconds")))
         return {"name": name, "role": role}
 
     def update_user(self, name: str, *, role: str | None = None, password: str | None = None) -> dict:
-        with self._connect() as conn:
+        if role is not None:
+            _check_role(role)
+        if password is not None:
+            _check_password(password)
+        password_hash = _hasher.hash(password) if password is not None else None
+        with self.db.transaction() as conn:
             user = self._get(conn, name)
             if role is not None:
-                _check_role(role)
                 if user["role"] == "admin" and role != "admin":
                     self._keep_an_admin(conn)
                 conn.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
-            if password is not None:
-                _check_password(password)
-                conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (_hasher.hash(password), name))
+            if password_hash is not None:
+                conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name))
                 conn.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
             return {"name": name, "role": role or user["role"]}
 
     def remove_user(self, name: str) -> None:
         """Remove the account with its tokens and sessions."""
-        with self._connect() as conn:
+        with self.db.transaction() as conn:
             if self._get(conn, name)["role"] == "admin":
                 self._keep_an_admin(conn)
             conn.execute("DELETE FROM api_tokens WHERE user_name = ?", (name,))
@@ -130,15 +111,13 @@ class AuthDb:
             conn.execute("DELETE FROM users WHERE name = ?", (name,))
 
     def list_users(self) -> list[dict]:
-        with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT name, role, created_at, (SELECT COUNT(*) FROM api_tokens t WHERE t.user_name = u.name) "
-                "AS tokens FROM users u ORDER BY name").fetchall()
+        rows = self._read().execute(
+            "SELECT name, role, created_at, (SELECT COUNT(*) FROM api_tokens t WHERE t.user_name = u.name) "
+            "AS tokens FROM users u ORDER BY name").fetchall()
         return [dict(row) for row in rows]
 
     def get_user(self, name: str) -> dict | None:
-        with self._connect() as conn:
-            row = conn.execute("SELECT name, role FROM users WHERE name = ?", (name,)).fetchone()
+        row = self._read().execute("SELECT name, role FROM users WHERE name = ?", (name,)).fetchone()
         return dict(row) if row else None
 
     @staticmethod
@@ -155,37 +134,38 @@ class AuthDb:
 
     # -- passwords, tokens, sessions ---------------------------------------------------------
     def check_password(self, name: str, password: str) -> dict | None:
-        with self._connect() as conn:
-            row = conn.execute("SELECT name, role, password_hash FROM users WHERE name = ?", (name,)).fetchone()
-            try:
-                # An unknown name still costs one hash, so timing does not reveal which names exist.
-                _hasher.verify(row["password_hash"] if row else _dummy_hash(), password)
-            except (VerificationError, InvalidHashError):
-                return None
-            if row is None:
-                return None
-            if _hasher.check_needs_rehash(row["password_hash"]):
-                conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (_hasher.hash(password), name))
-            return {"name": row["name"], "role": row["role"]}
+        # read outside the writer lock: the slow hash must not hold up every other write
+        row = self._read().execute("SELECT name, role, password_hash FROM users WHERE name = ?", (name,)).fetchone()
+        try:
+            # An unknown name still costs one hash, so timing does not reveal which names exist.
+            _hasher.verify(row["password_hash"] if row else _dummy_hash(), password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if row is None:
+            return None
+        if _hasher.check_needs_rehash(row["password_hash"]):
+            new_hash = _hasher.hash(password)
+            with self.db.transaction() as conn:
+                conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (new_hash, name))
+        return {"name": row["name"], "role": row["role"]}
 
     def new_token(self, name: str) -> str:
         """A new API token for `name`, shown once: only its hash is kept."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with self._connect() as conn:
+        with self.db.transaction() as conn:
             self._get(conn, name)
             conn.execute("INSERT INTO api_tokens VALUES (?, ?, ?)",
                          (_digest(token), name, _now().isoformat(timespec="seconds")))
         return token
 
     def user_for_token(self, token: str) -> dict | None:
-        with self._connect() as conn:
-            row = conn.execute("SELECT u.name, u.role FROM api_tokens t JOIN users u ON u.name = t.user_name "
-                               "WHERE t.token_hash = ?", (_digest(token),)).fetchone()
+        row = self._read().execute("SELECT u.name, u.role FROM api_tokens t JOIN users u ON u.name = t.user_name "
+                                   "WHERE t.token_hash = ?", (_digest(token),)).fetchone()
         return dict(row) if row else None
 
     def new_session(self, name: str) -> str:
         session_id = secrets.token_urlsafe(32)
-        with self._connect() as conn:
+        with self.db.transaction() as conn:
             now = _now()
             conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now.isoformat(),))
             conn.execute("INSERT INTO sessions VALUES (?, ?, ?)",
@@ -193,14 +173,13 @@ class AuthDb:
         return session_id
 
     def user_for_session(self, session_id: str) -> dict | None:
-        with self._connect() as conn:
-            row = conn.execute("SELECT u.name, u.role FROM sessions s JOIN users u ON u.name = s.user_name "
-                               "WHERE s.session_hash = ? AND s.expires_at >= ?",
-                               (_digest(session_id), _now().isoformat())).fetchone()
+        row = self._read().execute("SELECT u.name, u.role FROM sessions s JOIN users u ON u.name = s.user_name "
+                                   "WHERE s.session_hash = ? AND s.expires_at >= ?",
+                                   (_digest(session_id), _now().isoformat())).fetchone()
         return dict(row) if row else None
 
     def end_session(self, session_id: str) -> None:
-        with self._connect() as conn:
+        with self.db.transaction() as conn:
             conn.execute("DELETE FROM sessions WHERE session_hash = ?", (_digest(session_id),))
 
 

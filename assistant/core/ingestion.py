@@ -62,6 +62,18 @@ def ingest_bytes(services, filename: str, data: bytes, progress: Progress | None
     return IngestResult("updated" if record.version > 1 else "added", record)
 
 
+def ingest_upload(services, actor: str, filename: str, data: bytes, progress: Progress | None = None) -> IngestResult:
+    """An upload from the page or the API: ingested, and recorded in the audit log when it stored something."""
+    from assistant.accounts import audit
+
+    result = ingest_bytes(services, filename, data, progress=progress)
+    if result.status != "unchanged":
+        doc = result.document
+        audit.record(services.database, actor, f"document.{result.status}", "document", doc.id,
+                     {"title": doc.title, "filename": doc.filename, "sha256": doc.sha256, "version": doc.version})
+    return result
+
+
 def iter_files(paths: list[Path]) -> list[Path]:
     """Files under the given paths that an ingestor supports, in a stable order."""
     found: list[Path] = []

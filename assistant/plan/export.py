@@ -2,6 +2,9 @@
 përgjegjës, Partnerë, Afati, Statusi) in DOCX, XLSX or CSV bytes. Lists are one item a line."""
 import csv
 import io
+import re
+from collections import Counter
+from datetime import date
 
 HEADERS = ("Nr.", "Problematika e identifikuar", "Prioriteti", "Aktivitetet që duhet të ndërmerren",
            "Institucioni përgjegjës", "Partnerë", "Afati", "Statusi")
@@ -9,6 +12,25 @@ STATUS_WORDS = {"not_started": "Pa filluar", "in_progress": "Në proces", "done"
 FORMATS = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "csv": "text/csv; charset=utf-8"}
+
+
+_MUNICIPALITY = re.compile(r"\bBashki(?:a|së|në)\s+(?:e\s+)?([A-ZÇË][a-zçë]+)")
+
+
+def municipality_of(rows: list[dict]) -> str | None:
+    """The municipality the rows' institutions name most ('Bashkia Lumëz'), or None."""
+    names = Counter(m.group(1) for row in rows for text in (row.get("responsible") or []) + (row.get("partners") or [])
+                    for m in _MUNICIPALITY.finditer(str(text)))
+    return f"Bashkia {names.most_common(1)[0][0]}" if names else None
+
+
+def heading(municipality: str | None, day: date, version: int | None = None) -> str:
+    """The export's title line: whose plan, which version, as of which day."""
+    parts = [f"{municipality} – Plani vendor shumaktorial" if municipality else "Plani vendor shumaktorial"]
+    if version is not None:
+        parts.append(f"versioni {version}")
+    parts.append(f"{day:%d.%m.%Y}")
+    return ", ".join(parts)
 
 
 def table_rows(rows: list[dict], numbered_lists: bool = True) -> list[list[str]]:

@@ -5,7 +5,8 @@ A row is `proposed` (from a proposal or an imported plan), `edited` (changed, st
 `approved` (in the plan) or `rejected`. Every change is an event with who, when, the field diff
 and an optional reason, and goes to the audit log in the same transaction. Each change to the
 approved set (approval, edit or removal of an approved row) makes a new plan version listing
-its rows. Tables live in the product's database file next to the main store's.
+its rows. Tables live in the data folder's database next to the main store's (made by its
+migrations); every change is one transaction under the data folder's writer lock.
 """
 import json
 import sqlite3
@@ -13,30 +14,16 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from assistant.search.albanian import fold
+from assistant.accounts import audit
 from assistant.plan.extract import LEVELS
+from assistant.search.albanian import fold
+from assistant.store.database import Database, database
 
 FIELDS = ("nr", "problem", "priority", "priority_as_written", "activities", "responsible", "partners", "deadline_text")
 LIST_FIELDS = ("activities", "responsible", "partners")
 STATES = ("proposed", "edited", "approved", "rejected")
 PENDING = ("proposed", "edited")
 STATUSES = ("not_started", "in_progress", "done", "late")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS plan_rows (
-    id TEXT PRIMARY KEY, state TEXT NOT NULL, status TEXT NOT NULL, position INTEGER NOT NULL,
-    origin TEXT NOT NULL, artifact_id TEXT, dedupe_key TEXT NOT NULL, data TEXT NOT NULL,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS plan_rows_key ON plan_rows(dedupe_key);
-CREATE TABLE IF NOT EXISTS plan_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, row_id TEXT NOT NULL, action TEXT NOT NULL, actor TEXT NOT NULL,
-    at TEXT NOT NULL, changes TEXT NOT NULL, reason TEXT, source TEXT);
-CREATE INDEX IF NOT EXISTS plan_events_row ON plan_events(row_id);
-CREATE TABLE IF NOT EXISTS plan_versions (
-    version INTEGER PRIMARY KEY, created_at TEXT NOT NULL, actor TEXT NOT NULL, cause TEXT NOT NULL,
-    row_ids TEXT NOT NULL, rows TEXT NOT NULL);
-"""
-
 
 class PlanError(ValueError):
     """A change the plan does not allow; `code` is machine-readable ('not_found', 'invalid', 'conflict')."""
@@ -87,16 +74,13 @@ def clean_fields(changes: dict) -> dict:
 
 
 class PlanStore:
-    def __init__(self, db: sqlite3.Connection | str | Path):
-        if isinstance(db, sqlite3.Connection):
-            self.db = db
-        else:
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(db, timeout=30, check_same_thread=False, isolation_level=None)
-        self.db.executescript(SCHEMA)
+    def __init__(self, db: Database | Path | str):
+        self.database = database(db)
 
-    def close(self) -> None:
-        self.db.close()
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (inside a change, the one holding its transaction)."""
+        return self.database.connection()
 
     # ---- reading -------------------------------------------------------------------------
     def _row(self, r) -> dict:
@@ -139,27 +123,13 @@ class PlanStore:
         return json.loads(r[0]) if r else None
 
     # ---- writing -------------------------------------------------------------------------
-    def _begin(self):
-        if not self.db.in_transaction:
-            self.db.execute("BEGIN IMMEDIATE")
-            return True
-        return False
-
-    def _commit(self, own: bool) -> None:
-        if own:
-            self.db.execute("COMMIT")
-
     def _event(self, row_id: str, action: str, actor: str, changes: dict, reason: str | None = None,
                source: dict | None = None) -> None:
         self.db.execute("INSERT INTO plan_events (row_id, action, actor, at, changes, reason, source) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (row_id, action, actor, _now(), _dump(changes), reason, _dump(source) if source else None))
-        try:
-            from assistant.accounts import audit
-        except ImportError:  # the audit log is optional for the plan; the event table keeps history
-            return
         details = {"changes": changes, **({"reason": reason} if reason else {}), **({"source": source} if source else {})}
-        audit.record(self.db, actor, f"plan.{action}", "plan_row", row_id, details)
+        audit.record(self.database, actor, f"plan.{action}", "plan_row", row_id, details)
 
     def _save(self, row: dict) -> None:
         data = {k: v for k, v in row.items()
@@ -183,8 +153,7 @@ class PlanStore:
     def add_rows(self, rows: list[dict], *, origin: str, actor: str, artifact_id: str | None = None) -> list[dict]:
         """Store rows as proposals; a row already stored (same source span, or same problem without
         a source) is returned as it is instead of being added twice."""
-        own = self._begin()
-        try:
+        with self.database.transaction():
             out = []
             for row in rows:
                 key = dedupe_key(row)
@@ -202,23 +171,11 @@ class PlanStore:
                 self._event(row_id, "propose", actor, {k: row.get(k) for k in FIELDS},
                             source=row.get("source"))
                 out.append(self.get(row_id))
-            self._commit(own)
             return out
-        except BaseException:
-            if own:
-                self.db.execute("ROLLBACK")
-            raise
 
     def _change(self, row_id: str, apply) -> dict:
-        own = self._begin()
-        try:
-            row = apply(self._locked(row_id))
-            self._commit(own)
-            return row
-        except BaseException:
-            if own:
-                self.db.execute("ROLLBACK")
-            raise
+        with self.database.transaction():
+            return apply(self._locked(row_id))
 
     def approve(self, row_id: str, actor: str, reason: str | None = None) -> dict:
         def apply(row):

@@ -5,14 +5,15 @@ Lexical search ranks in memory (lexical_index, scored as FTS5's bm25): the FTS5 
 chunks' lexical strings, and the memory index is built from it on the first search after a change.
 
 SQLite is the source of truth: chunk vectors are kept there too, and the FAISS file is a cache
-that is rebuilt whenever it does not match the database (a crash between the two never leaves a
-half document searchable).
+checked against the database's chunk ids at open and rebuilt when they differ (a crash between the
+two never leaves a half document searchable). Every write holds the data folder's writer lock
+(assistant/store/database.py) and counts up `generation` in `meta`: a process that sees another
+generation than its memory indexes were made for (another process wrote) reloads them first.
 """
 import json
 import sqlite3
 import threading
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -20,46 +21,28 @@ import numpy as np
 from assistant.store import vector_index
 from assistant.store.base import (ChunkRecord, DocumentRecord, NewChunk, StoredDocument, now, tables_from_json,
                                    tables_to_json)
+from assistant.store.database import DB_FILE, open_database
 from assistant.store.files import OriginalFiles
 from assistant.store.lexical_index import LexicalIndex
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS documents (
-    id TEXT PRIMARY KEY, filename TEXT NOT NULL, title TEXT NOT NULL, kind TEXT NOT NULL,
-    current_version INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS versions (
-    id INTEGER PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    version INTEGER NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL, text TEXT NOT NULL,
-    pages INTEGER NOT NULL, meta TEXT NOT NULL, tables TEXT NOT NULL, embedder TEXT NOT NULL,
-    created_at TEXT NOT NULL, UNIQUE (document_id, version));
-CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    version INTEGER NOT NULL, ord INTEGER NOT NULL, page INTEGER NOT NULL, section TEXT NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(document_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(lex, tokenize = 'unicode61');
-CREATE TABLE IF NOT EXISTS artifacts (
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at TEXT NOT NULL, payload TEXT NOT NULL);
-"""
 
 
 class SqliteStore:
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir)
         self.files = OriginalFiles(self.data_dir / "files")
-        self.db_path = self.data_dir / "kvsp.db"
+        self.database = open_database(self.data_dir / DB_FILE)
         self.index_path = self.data_dir / "vectors.faiss"
-        self._lock = threading.RLock()
-        self.db = sqlite3.connect(self.db_path, check_same_thread=False, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
-        self.embedder_id = self._meta("embedder")
-        self.index = self._load_index()
+        self._cache_lock = threading.Lock()  # one lexical build at a time
+        self.index = None
         self._lexical: LexicalIndex | None = None  # built on the first lexical search, dropped on change
+        self._generation: str | None = None  # the database generation self.index and self._lexical reflect
+        self._sync()
+        self.embedder_id = self._meta("embedder")
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection to the data folder's database."""
+        return self.database.connection()
 
     # ---- meta and the vector index -------------------------------------------------------
     def _meta(self, key: str) -> str | None:
@@ -69,24 +52,37 @@ class SqliteStore:
     def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
-    def _load_index(self):
-        count = self.db.execute("SELECT count(*), coalesce(max(id), 0) FROM chunks").fetchone()
-        stamp = f"{count[0]}:{count[1]}"
-        if self.index_path.exists() and self._meta("index_stamp") == stamp:
-            return vector_index.read(self.index_path)
-        return self._rebuild_index(stamp)
+    def _next_generation(self) -> str:
+        """Count this write (inside its transaction); other processes see it and reload."""
+        generation = str(int(self._meta("generation") or 0) + 1)
+        self._set_meta("generation", generation)
+        return generation
 
-    def _rebuild_index(self, stamp: str | None = None):
+    def _sync(self) -> None:
+        """Make the memory indexes match the database: the FAISS file if it holds exactly the
+        chunks' ids, else a rebuild from the chunks' vectors."""
+        with self.database.writer():
+            generation = self._meta("generation")
+            index = vector_index.read(self.index_path) if self.index_path.exists() else None
+            chunk_ids = np.array([r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id")], dtype=np.int64)
+            if not np.array_equal(vector_index.ids(index), chunk_ids):
+                index = self._rebuild_index()
+            self.index, self._lexical, self._generation = index, None, generation
+
+    def _fresh(self) -> None:
+        """Reload the memory indexes if another process wrote since they were made."""
+        if self._meta("generation") != self._generation:
+            self._sync()
+
+    def _rebuild_index(self):
         rows = self.db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
         ids = np.array([r["id"] for r in rows], dtype=np.int64)
         vectors = np.vstack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows]) if rows else None
         index = vector_index.build(vectors, ids)
         if index is not None:
             vector_index.write(index, self.index_path)
-        if stamp is None:
-            count = self.db.execute("SELECT count(*), coalesce(max(id), 0) FROM chunks").fetchone()
-            stamp = f"{count[0]}:{count[1]}"
-        self._set_meta("index_stamp", stamp)
+        else:
+            self.index_path.unlink(missing_ok=True)
         return index
 
     # ---- documents -----------------------------------------------------------------------
@@ -119,86 +115,84 @@ class SqliteStore:
 
     def add_version(self, *, filename, title, kind, sha256, original, text, pages, tables, meta, chunks: list[NewChunk],
                     vectors: np.ndarray, embedder_id: str) -> DocumentRecord:
-        if self.embedder_id and self.embedder_id != embedder_id:
-            raise ValueError(f"index was built with {self.embedder_id}, not {embedder_id}; re-index first")
         self.files.save(sha256, original)  # content-addressed: an orphan on failure is harmless
         stamp = now()
-        with self._lock:
-            with self._transaction():
-                existing = self.db.execute("SELECT id, current_version FROM documents WHERE filename = ?",
-                                           (filename,)).fetchone()
+        with self.database.writer():
+            self._fresh()
+            self.embedder_id = self._meta("embedder")  # another process may have stored the first document
+            if self.embedder_id and self.embedder_id != embedder_id:
+                raise ValueError(f"index was built with {self.embedder_id}, not {embedder_id}; re-index first")
+            with self.database.transaction() as db:
+                existing = db.execute("SELECT d.id, d.current_version, v.sha256 FROM documents d JOIN versions v"
+                                      " ON v.document_id = d.id AND v.version = d.current_version"
+                                      " WHERE d.filename = ?", (filename,)).fetchone()
+                if existing and existing["sha256"] == sha256:  # a writer that went first stored this very file
+                    return self._record(db.execute(self._DOC_SELECT + " WHERE d.id = ?", (existing["id"],)).fetchone())
                 if existing:
                     doc_id, version = existing["id"], existing["current_version"] + 1
-                    old_ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE document_id = ?", (doc_id,))]
-                    self._delete_chunks(old_ids)
-                    self.db.execute("UPDATE documents SET title=?, kind=?, current_version=?, updated_at=? WHERE id=?",
-                                    (title, kind, version, stamp, doc_id))
+                    old_ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE document_id = ?", (doc_id,))]
+                    self._delete_chunks(db, old_ids)
+                    db.execute("UPDATE documents SET title=?, kind=?, current_version=?, updated_at=? WHERE id=?",
+                               (title, kind, version, stamp, doc_id))
                 else:
                     doc_id, version = "d" + uuid.uuid4().hex[:12], 1
                     old_ids = []
-                    self.db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                    (doc_id, filename, title, kind, version, stamp, stamp))
-                self.db.execute(
+                    db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               (doc_id, filename, title, kind, version, stamp, stamp))
+                db.execute(
                     "INSERT INTO versions(document_id, version, sha256, size, text, pages, meta, tables, embedder,"
                     " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (doc_id, version, sha256, len(original), text, pages, json.dumps(meta, ensure_ascii=False),
                      tables_to_json(tables), embedder_id, stamp))
                 new_ids = []
                 for chunk, vector in zip(chunks, vectors, strict=True):
-                    cur = self.db.execute(
+                    cur = db.execute(
                         'INSERT INTO chunks(document_id, version, ord, page, section, start, "end", text, vector)'
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (doc_id, version, chunk.ord, chunk.page, json.dumps(chunk.section, ensure_ascii=False),
                          chunk.start, chunk.end, chunk.text, np.asarray(vector, dtype=np.float32).tobytes()))
                     new_ids.append(cur.lastrowid)
-                    self.db.execute("INSERT INTO chunks_fts(rowid, lex) VALUES (?, ?)", (cur.lastrowid, chunk.lexical))
+                    db.execute("INSERT INTO chunks_fts(rowid, lex) VALUES (?, ?)", (cur.lastrowid, chunk.lexical))
                 if not self.embedder_id:
                     self._set_meta("embedder", embedder_id)
+                generation = self._next_generation()
             self.embedder_id = embedder_id
-            self._lexical = None
-            self._index_changed(remove=old_ids, add_ids=new_ids, add_vectors=vectors)
+            self._index_changed(generation, remove=old_ids, add_ids=new_ids, add_vectors=vectors)
         return self._record(self.db.execute(self._DOC_SELECT + " WHERE d.id = ?", (doc_id,)).fetchone())
 
-    @contextmanager
-    def _transaction(self):
-        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error: a write is all or nothing."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
-
-    def _delete_chunks(self, ids: list[int]) -> None:
+    @staticmethod
+    def _delete_chunks(db: sqlite3.Connection, ids: list[int]) -> None:
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
             marks = ",".join("?" * len(part))
-            self.db.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", part)
-            self.db.execute(f"DELETE FROM chunks WHERE id IN ({marks})", part)
+            db.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", part)
+            db.execute(f"DELETE FROM chunks WHERE id IN ({marks})", part)
 
-    def _index_changed(self, remove: list[int], add_ids: list[int], add_vectors: np.ndarray) -> None:
+    def _index_changed(self, generation: str, remove: list[int], add_ids: list[int], add_vectors: np.ndarray) -> None:
+        """Apply a committed write to the memory indexes and the FAISS file (under the writer lock)."""
+        self._lexical = None
         if self.index is None or vector_index.needs_rebuild(self.index, self.index.ntotal - len(remove) + len(add_ids)):
             self.index = self._rebuild_index()
-            return
-        if remove:
-            vector_index.remove(self.index, remove)
-        if add_ids:
-            vector_index.add(self.index, np.asarray(add_vectors, dtype=np.float32), np.array(add_ids, dtype=np.int64))
-        vector_index.write(self.index, self.index_path)
-        count = self.db.execute("SELECT count(*), coalesce(max(id), 0) FROM chunks").fetchone()
-        self._set_meta("index_stamp", f"{count[0]}:{count[1]}")
+        else:
+            if remove:
+                vector_index.remove(self.index, remove)
+            if add_ids:
+                vector_index.add(self.index, np.asarray(add_vectors, dtype=np.float32),
+                                 np.array(add_ids, dtype=np.int64))
+            vector_index.write(self.index, self.index_path)
+        self._generation = generation
 
     def delete_document(self, document_id: str) -> bool:
-        with self._lock:
-            with self._transaction():
-                ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE document_id = ?", (document_id,))]
-                self._delete_chunks(ids)
-                gone = self.db.execute("DELETE FROM documents WHERE id = ?", (document_id,)).rowcount
-                self.db.execute("DELETE FROM versions WHERE document_id = ?", (document_id,))
-            if ids:
-                self._lexical = None
-                self._index_changed(remove=ids, add_ids=[], add_vectors=np.zeros((0, 1), np.float32))
+        with self.database.writer():
+            self._fresh()
+            with self.database.transaction() as db:
+                ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE document_id = ?", (document_id,))]
+                self._delete_chunks(db, ids)
+                gone = db.execute("DELETE FROM documents WHERE id = ?", (document_id,)).rowcount
+                db.execute("DELETE FROM versions WHERE document_id = ?", (document_id,))
+                generation = self._next_generation() if gone else None
+            if generation:
+                self._index_changed(generation, remove=ids, add_ids=[], add_vectors=np.zeros((0, 1), np.float32))
             return bool(gone)
 
     def ensure_lexical(self, version: str, tokenize) -> int:
@@ -206,14 +200,18 @@ class SqliteStore:
         `tokenize(chunk)` gives a chunk's lexical string. Returns how many chunks were redone."""
         if self._meta("lexical_version") == version:
             return 0
-        with self._lock:
-            with self._transaction():
-                chunks = [self._chunk(r) for r in self.db.execute(self._CHUNK_SELECT)]
-                self.db.execute("DELETE FROM chunks_fts")
-                self.db.executemany("INSERT INTO chunks_fts(rowid, lex) VALUES (?, ?)",
-                                    [(c.id, tokenize(c)) for c in chunks])
+        with self.database.writer():
+            self._fresh()
+            with self.database.transaction() as db:
+                if self._meta("lexical_version") == version:  # another process did it meanwhile
+                    return 0
+                chunks = [self._chunk(r) for r in db.execute(self._CHUNK_SELECT)]
+                db.execute("DELETE FROM chunks_fts")
+                db.executemany("INSERT INTO chunks_fts(rowid, lex) VALUES (?, ?)",
+                               [(c.id, tokenize(c)) for c in chunks])
                 self._set_meta("lexical_version", version)
-            self._lexical = None
+                generation = self._next_generation()
+            self._lexical, self._generation = None, generation
         return len(chunks)
 
     # ---- chunks and search ---------------------------------------------------------------
@@ -248,9 +246,10 @@ class SqliteStore:
         return [r[0] for r in self.db.execute(sql, args)]
 
     def _lexical_index(self) -> LexicalIndex:
+        self._fresh()
         index = self._lexical
         if index is None:
-            with self._lock:  # one build at a time, and none while a writer changes the chunks
+            with self._cache_lock:
                 if self._lexical is None:
                     self._lexical = LexicalIndex(self.db.execute("SELECT rowid, lex FROM chunks_fts ORDER BY rowid"))
                 index = self._lexical
@@ -260,6 +259,7 @@ class SqliteStore:
         return self._lexical_index().search(tokens, k, self._filter_ids(kind, document_id))
 
     def dense_search(self, vector, k, kind=None, document_id=None) -> list[tuple[int, float]]:
+        self._fresh()
         if self.index is None or self.index.ntotal == 0:
             return []
         allowed = self._filter_ids(kind, document_id)
@@ -283,8 +283,9 @@ class SqliteStore:
     def save_artifact(self, kind: str, payload: dict) -> str:
         artifact_id = "a" + uuid.uuid4().hex[:16]
         payload = {"id": artifact_id, "kind": kind, "created_at": now(), **payload}
-        self.db.execute("INSERT INTO artifacts VALUES (?, ?, ?, ?)",
-                        (artifact_id, kind, payload["created_at"], json.dumps(payload, ensure_ascii=False)))
+        with self.database.transaction() as db:
+            db.execute("INSERT INTO artifacts VALUES (?, ?, ?, ?)",
+                       (artifact_id, kind, payload["created_at"], json.dumps(payload, ensure_ascii=False)))
         return artifact_id
 
     def get_artifact(self, artifact_id: str) -> dict | None:
@@ -292,8 +293,9 @@ class SqliteStore:
         return json.loads(row["payload"]) if row else None
 
     def update_artifact(self, artifact_id: str, payload: dict) -> None:
-        self.db.execute("UPDATE artifacts SET payload = ? WHERE id = ?",
-                        (json.dumps(payload, ensure_ascii=False), artifact_id))
+        with self.database.transaction() as db:
+            db.execute("UPDATE artifacts SET payload = ? WHERE id = ?",
+                       (json.dumps(payload, ensure_ascii=False), artifact_id))
 
     def close(self) -> None:
-        self.db.close()
+        self.database.close()

@@ -70,6 +70,19 @@ def remove(index, ids: list[int]) -> None:
     index.remove_ids(np.array(ids, dtype=np.int64))
 
 
+def ids(index) -> np.ndarray:
+    """The ids the index holds, sorted (to compare with the database's chunks)."""
+    if index is None:
+        return np.zeros(0, dtype=np.int64)
+    if is_exact(index):
+        return np.sort(faiss.vector_to_array(index.id_map))
+    ivf = faiss.extract_index_ivf(index)
+    lists = ivf.invlists
+    parts = [faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+             for i in range(ivf.nlist) if lists.list_size(i)]
+    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
 def search(index, vector: np.ndarray, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]:
     faiss.omp_set_num_threads(SEARCH_THREADS)
     query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)

@@ -15,6 +15,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.parser import parse_xml
 from docx.text.paragraph import Paragraph
 
+from ingest.limits import DEFAULT_LIMITS, Deadline, Limits, check_chars, check_zip_members
 from ingest.model import DocumentBuilder, IngestError, ParsedDocument
 from ingest.formats.text import (BULLET, HeadingLevels, add_table, is_caps_heading, is_short_label, looks_like_header,
                          structure_rank)
@@ -41,31 +42,38 @@ def check_zip(data: bytes, title: str) -> zipfile.ZipFile:
     return archive
 
 
-def parse_docx(data: bytes, title: str) -> ParsedDocument:
+def parse_docx(data: bytes, title: str, limits: Limits = DEFAULT_LIMITS) -> ParsedDocument:
+    deadline = Deadline(title, limits)
     archive = check_zip(data, title)
     if "word/document.xml" not in archive.namelist():
         raise IngestError("corrupt_docx", f"{title}: a zip file, but not a Word document")
+    check_zip_members(archive, title, limits)  # the headers above may lie: count what really inflates
     try:
         document = Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises many kinds on a damaged package
-        raise IngestError("corrupt_docx", f"{title}: the Word file could not be read ({exc})") from None
-    walker = _BodyWalker(document, title)
-    walker.walk(document.element.body)
-    footnotes = _footnotes(archive, document)
+        walker = _BodyWalker(document, title, deadline)
+        walker.walk(document.element.body)
+        footnotes = _footnotes(archive, document)
+        core_title = (document.core_properties.title or "").strip()
+    except IngestError:
+        raise
+    except Exception as exc:  # python-docx and lxml raise many kinds on a damaged part (styles, footnotes…)
+        raise IngestError("corrupt_docx", f"{title}: the Word file could not be read ({type(exc).__name__})") from None
     for number, text in footnotes:
         walker.builder.add(f"{number} {text}", "footnote", walker.page)
     meta = {"page_estimate": walker.page_source}
-    core_title = (document.core_properties.title or "").strip()
     if walker.title or core_title:
         meta["title"] = walker.title or core_title
     if not walker.builder.doc.blocks:
         raise IngestError("no_text", f"{title}: the Word document has no text")
-    return walker.builder.build(pages=walker.page, **meta)
+    doc = walker.builder.build(pages=walker.page, **meta)
+    check_chars(len(doc.text), title, limits)
+    return doc
 
 
 class _BodyWalker:
-    def __init__(self, document, title: str):
+    def __init__(self, document, title: str, deadline: Deadline):
         self.document = document
+        self.deadline = deadline
         self.builder = DocumentBuilder(title)
         self.levels = HeadingLevels()
         self.structural_level = 0.0  # level of the last real (styled or structure-word) heading
@@ -128,6 +136,7 @@ class _BodyWalker:
     # ---- walking ----
     def walk(self, container):
         for element in container.iterchildren():
+            self.deadline.check()
             if element.tag == f"{_W}p":
                 self.paragraph(Paragraph(element, self.document))
             elif element.tag == f"{_W}tbl":

@@ -6,7 +6,9 @@ numbers and footnotes set apart -> lines in reading order (band by band, left co
 columns and pages when the sentence does.
 """
 import io
+import logging
 import re
+import threading
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -19,6 +21,7 @@ from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.psparser import PSException
 
 from ingest.albanian import ocr_repair as albanian_ocr
+from ingest.limits import DEFAULT_LIMITS, Deadline, Limits, check_chars, check_pdf_pages
 from ingest.model import DocumentBuilder, IngestError, ParsedDocument
 from ingest.formats.ocr import OcrPage, ocr_pages
 
@@ -136,22 +139,31 @@ def parse_pdf(
     ocr_workers: int = 2,
     progress: Progress | None = None,
     ocr_cache_dir: Path | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ParsedDocument:
     """Parse a PDF; scanned pages are OCR'd. Raises IngestError (encrypted_pdf, corrupt_pdf,
-    empty_file, ocr_failed, ocr_unavailable)."""
-    page_count, metadata_title = _check_readable(data)
+    empty_file, ocr_failed, ocr_unavailable, too_large, too_slow). Pages whose text could not be
+    read whole are listed in meta["damaged_pages"]."""
+    deadline = Deadline(title, limits)
+    page_count, metadata_title = _check_readable(data, title, limits)
+    damaged: list[int] = []
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             layouts, scanned = [], []
             for number, page in enumerate(pdf.pages, start=1):
-                layout = _page_layout(page, number)
+                deadline.check()
+                layout, lost = _read_page(page, number)
+                if lost:
+                    damaged.append(number)
                 if layout is None:
                     scanned.append(number)
                     layout = PageLayout(number, float(page.height), ocr=True)
                 layouts.append(layout)
-    except (PDFSyntaxError, PSException, pdfplumber.utils.exceptions.PdfminerException) as exc:
+    except (PDFSyntaxError, PSException, pdfplumber.utils.exceptions.PdfminerException,
+            pdfplumber.utils.exceptions.MalformedPDFException) as exc:
         raise IngestError("corrupt_pdf", f"The PDF could not be read ({type(exc).__name__}).") from exc
     ocr = ocr_pages(data, scanned, lang=ocr_lang, workers=ocr_workers, progress=progress, cache_dir=ocr_cache_dir)
+    deadline.check()
     for number, page in ocr.items():
         layouts[number - 1] = _ocr_layout(page)
     _drop_running_lines(layouts)
@@ -160,7 +172,10 @@ def parse_pdf(
         if not layout.ocr:
             _split_footnotes(layout, body)
     doc = _assemble(layouts, title, body, dedupe=bool(scanned))
+    check_chars(len(doc.text), title, limits)
     doc.pages = page_count
+    if damaged:
+        doc.meta["damaged_pages"] = damaged
     if metadata_title:
         doc.meta["title"] = metadata_title
     if ocr:
@@ -171,8 +186,9 @@ def parse_pdf(
     return doc
 
 
-def _check_readable(data: bytes) -> tuple[int, str | None]:
-    """The page count and the title the PDF's metadata gives, or an IngestError."""
+def _check_readable(data: bytes, title: str = "PDF", limits: Limits = DEFAULT_LIMITS) -> tuple[int, str | None]:
+    """The page count and the title the PDF's metadata gives, or an IngestError; too many pages or a
+    page box too large to lay out or render is refused before any page is read."""
     if not data.strip():
         raise IngestError("empty_file", "The file is empty.")
     if b"%PDF" not in data[:1024]:
@@ -182,7 +198,8 @@ def _check_readable(data: bytes) -> tuple[int, str | None]:
         if reader.is_encrypted and not reader.decrypt(""):
             raise IngestError("encrypted_pdf", "The PDF is password-protected; save an unprotected copy and upload that.")
         count = len(reader.pages)
-        title = " ".join(str((reader.metadata or {}).get("/Title") or "").split()) or None
+        check_pdf_pages(count, (_box(page) for page in reader.pages), title, limits)
+        metadata_title = " ".join(str((reader.metadata or {}).get("/Title") or "").split()) or None
     except IngestError:
         raise
     except pypdf.errors.FileNotDecryptedError as exc:
@@ -191,7 +208,40 @@ def _check_readable(data: bytes) -> tuple[int, str | None]:
         raise IngestError("corrupt_pdf", "The PDF is damaged and could not be read.") from exc
     if count == 0:
         raise IngestError("empty_file", "The PDF has no pages.")
-    return count, title
+    return count, metadata_title
+
+
+def _box(page) -> tuple[float, float]:
+    """A page's media box in points, its /UserUnit applied."""
+    unit = float(page.user_unit or 1)
+    return float(page.mediabox.width) * unit, float(page.mediabox.height) * unit
+
+
+class _LossLog(logging.Handler):
+    """Counts pdfminer's reports that it dropped or could not decode part of a page."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.count = 0
+        self.thread = threading.get_ident()  # another upload parsed at the same time is not this page
+
+    def emit(self, record):
+        self.count += record.thread == self.thread
+
+
+def _read_page(page, number: int) -> tuple[PageLayout | None, bool]:
+    """The page's layout (None for a scan) and whether part of its text was lost: a page pdfminer
+    cannot lay out is kept empty, and a damaged stream it reads only in part is flagged, so that
+    neither is lost silently."""
+    log, miner = _LossLog(), logging.getLogger("pdfminer")
+    miner.addHandler(log)
+    try:
+        layout = _page_layout(page, number)
+    except Exception:  # pdfminer and pdfplumber raise many kinds on one damaged page; the others still count
+        return PageLayout(number, float(page.height)), True
+    finally:
+        miner.removeHandler(log)
+    return layout, log.count > 0
 
 
 # --- one page of the text layer ---------------------------------------------------------------

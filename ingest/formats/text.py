@@ -10,6 +10,7 @@ import html
 import re
 from html.parser import HTMLParser
 
+from ingest.limits import DEFAULT_LIMITS, Limits, check_chars
 from ingest.model import DocumentBuilder, IngestError, ParsedDocument
 
 # Structure words and their nominal heading rank (1 = chapter). Albanian first, English too.
@@ -365,8 +366,9 @@ def _heading_level(line: str, levels: HeadingLevels) -> float | None:
     return None
 
 
-def parse_text(data: bytes, title: str) -> ParsedDocument:
+def parse_text(data: bytes, title: str, limits: Limits = DEFAULT_LIMITS) -> ParsedDocument:
     text = decode(data)
+    check_chars(len(text), title, limits)
     if "\x00" in text or sum(1 for c in text[:4096] if ord(c) < 32 and c not in "\t\n\r\f") > 8:
         raise IngestError("unsupported_type", f"{title}: this looks like a binary file, not text")
     if not text.strip():

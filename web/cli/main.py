@@ -142,7 +142,8 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None)):
         err.print(f"ready in {time.perf_counter() - t0:.0f} s")
     svc = services()
     err.print(f"Serving on http://{host}:{port}  (API docs: /docs)")
-    uvicorn.run(create_app(settings, svc), host=host, port=port, log_level="warning")
+    # The app reads X-Forwarded-* itself, and only with KVSP_TRUST_PROXY: uvicorn must not trust them first.
+    uvicorn.run(create_app(settings, svc), host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def _register_commands() -> None:

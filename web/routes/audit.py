@@ -4,7 +4,6 @@ The trace of an object id shows the stored artifact with that id (its inputs, ev
 source span, linked to the document viewer) and every audit entry about it, oldest first.
 """
 import json
-from datetime import date, datetime
 
 from fastapi import APIRouter, Query, Request
 
@@ -13,6 +12,7 @@ from assistant.accounts.auth import db_path
 from web.deps import StoreDep, require_role
 from web.errors import ApiError
 from web.pages import render
+from web.params import INT64_MAX, iso_moment
 
 router = APIRouter()
 AUDITORS = ("auditor",)
@@ -30,9 +30,9 @@ def _filters(request: Request) -> dict:
     for key in ("since", "until"):
         if key in found:
             try:
-                (date if len(found[key]) == 10 else datetime).fromisoformat(found[key])
+                iso_moment(found[key])
             except ValueError as exc:
-                raise ApiError(422, "invalid_request", f"{key}: an ISO date or datetime, e.g. 2025-01-31") from exc
+                raise ApiError(422, "invalid_request", f"{key}: {exc}") from exc
     return found
 
 
@@ -50,7 +50,7 @@ def _chain(request: Request) -> dict:
 
 
 @router.get("/api/audit")
-def audit_log(request: Request, limit: int = Query(200, ge=1, le=1000), offset: int = Query(0, ge=0),
+def audit_log(request: Request, limit: int = Query(200, ge=1, le=1000), offset: int = Query(0, ge=0, le=INT64_MAX),
               user: dict = require_role(*AUDITORS)):
     """Entries newest first; filters: actor, action, object_type, object_id, since, until (ISO)."""
     filters, found = _entries(request, limit, offset)
@@ -63,7 +63,7 @@ def audit_verify(request: Request, user: dict = require_role(*AUDITORS)):
 
 
 @router.get("/audit", include_in_schema=False)
-def audit_page(request: Request, limit: int = Query(200, ge=1, le=1000), offset: int = Query(0, ge=0),
+def audit_page(request: Request, limit: int = Query(200, ge=1, le=1000), offset: int = Query(0, ge=0, le=INT64_MAX),
                user: dict = require_role(*AUDITORS)):
     filters, found = _entries(request, limit, offset)
     return render(request, "audit.html", entries=found, filters=filters, chain=_chain(request),

@@ -14,12 +14,16 @@ from assistant.accounts.auth import ROLES, AuthError, db_path
 from web.deps import SESSION_COOKIE, CurrentUser, auth_db, current_user, in_local_mode, require_role
 from web.errors import ApiError, error_response
 from web.pages import render
+from web.params import Text
+from web.security import csrf_token
+from web.throttle import LoginThrottle
 
 router = APIRouter()
 
 PUBLIC_PATHS = ("/login", "/api/login")
 PUBLIC_PREFIXES = ("/static/",)
 _STATUS = {"not_found": 404, "conflict": 409, "invalid_request": 422}
+AUDITED_NAME_CHARS = 64
 
 
 def install(app: FastAPI) -> None:
@@ -58,11 +62,12 @@ def _log(request: Request, actor: str, action: str, object_id: str | None, detai
     audit.record(db_path(request.app.state.settings), actor, action, "user", object_id, details)
 
 
-def _start_session(request: Request, response: Response, user: dict) -> None:
+def _start_session(request: Request, response: Response, user: dict) -> str:
     session_id = auth_db(request).new_session(user["name"])
     response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", path="/")
     _log(request, user["name"], "login", user["name"])
+    return session_id
 
 
 def _end_session(request: Request, response: Response, user: dict) -> None:
@@ -73,10 +78,21 @@ def _end_session(request: Request, response: Response, user: dict) -> None:
 
 
 def _login(request: Request, name: str, password: str) -> dict | None:
+    """The user, None for a wrong name or password, or 429 while the account or address is throttled."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    keys = throttle.keys(name, request.client.host if request.client else None)
+    wait = throttle.retry_after(keys)
+    if wait is not None:
+        raise ApiError(429, "too_many_attempts", f"Shumë përpjekje të gabuara hyrjeje; provoni pas {wait} sekondash.",
+                       headers={"Retry-After": str(wait)})
     user = auth_db(request).check_password(name, password)
     if user is None:
-        # The name tried goes to details, not to `actor`: nobody has proved to be anyone.
-        _log(request, "anonymous", "login.failed", None, {"name": name})
+        throttle.failed(keys)
+        # The name tried goes to details, not to `actor`: nobody has proved to be anyone; cut, since
+        # the audit log keeps whatever it is given for ever.
+        _log(request, "anonymous", "login.failed", None, {"name": name[:AUDITED_NAME_CHARS]})
+    else:
+        throttle.succeeded(keys[0])
     return user
 
 
@@ -93,7 +109,7 @@ def login_page(request: Request, next: str = "/"):
 
 
 @router.post("/login", include_in_schema=False)
-def login_form(request: Request, name: str = Form(...), password: str = Form(...), next: str = Form("/")):
+def login_form(request: Request, name: Text = Form(...), password: Text = Form(...), next: Text = Form("/")):
     user = _login(request, name, password)
     if user is None:
         response = render(request, "login.html", next=_safe_next(next), error=True, user_name=name)
@@ -113,8 +129,8 @@ def logout_form(request: Request, user: CurrentUser):
 
 # -- API ---------------------------------------------------------------------------------------
 class Credentials(BaseModel):
-    name: str
-    password: str
+    name: Text
+    password: Text
 
 
 @router.post("/api/login")
@@ -123,8 +139,8 @@ def api_login(request: Request, body: Credentials, response: Response):
     user = _login(request, body.name, body.password)
     if user is None:
         raise ApiError(401, "unauthorized", "Wrong user name or password.")
-    _start_session(request, response, user)
-    return {"user": user}
+    session_id = _start_session(request, response, user)
+    return {"user": user, "csrf_token": csrf_token(session_id)}
 
 
 @router.post("/api/logout")
@@ -139,14 +155,14 @@ def me(request: Request, user: CurrentUser):
 
 
 class NewUser(BaseModel):
-    name: str
-    role: str
-    password: str
+    name: Text
+    role: Text
+    password: Text
 
 
 class UserChange(BaseModel):
-    role: str | None = None
-    password: str | None = None
+    role: Text | None = None
+    password: Text | None = None
 
 
 @router.get("/api/users")

@@ -1,12 +1,19 @@
-"""Documents: upload (ingest), list, read, delete; and the documents page."""
+"""Documents: upload (ingest, at once or as a background job), list, read, delete; and the documents page."""
 from fastapi import APIRouter, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
+from assistant.accounts import audit
+from assistant.core.ingestion import ingest_upload
+from assistant.core.jobs import JobsBusy
 from web.deps import ServicesDep, StoreDep, require_role
 from web.errors import ApiError
 from web.pages import render
+from web.routes.jobs import runner
 
 router = APIRouter()
 READ_BLOCK = 1024 * 1024
+KINDS = ("regulation", "strategy", "plan", "minutes", "notes", "guide", "slides", "invitation", "other")
 
 
 async def read_limited(upload: UploadFile, limit: int) -> bytes:
@@ -20,16 +27,27 @@ async def read_limited(upload: UploadFile, limit: int) -> bytes:
     return b"".join(parts)
 
 
-@router.post("/api/documents", status_code=201)
+def wants_job(request: Request) -> bool:
+    """`Prefer: respond-async` (RFC 7240) asks for a job id at once instead of the finished document."""
+    return "respond-async" in request.headers.get("prefer", "").lower()
+
+
+@router.post("/api/documents", status_code=201, responses={202: {"description": "a background job: GET its Location"}})
 async def upload_document(request: Request, file: UploadFile, services: ServicesDep,
                           user: dict = require_role("secretary")):
-    from fastapi.concurrency import run_in_threadpool
-    from fastapi.responses import JSONResponse
-
-    from assistant.core.ingestion import ingest_bytes
-
     data = await read_limited(file, services.settings.upload_limit_bytes)
-    result = await run_in_threadpool(ingest_bytes, services, file.filename or "", data)
+    name = file.filename or ""
+    if wants_job(request):
+        def work(progress) -> dict:
+            result = ingest_upload(services, user["name"], name, data, progress=progress)
+            doc = result.document
+            return {"document": doc.public(), "status": result.status, "pages": doc.pages, "chunks": doc.chunks}
+        try:
+            job = runner(request.app).submit("ingest", name, work)
+        except JobsBusy as e:
+            raise ApiError(503, "busy", f"The server is busy: {e}; try again shortly.") from None
+        return JSONResponse({"job": job.public()}, status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
+    result = await run_in_threadpool(ingest_upload, services, user["name"], name, data)
     body = {"document": result.document.public(), "status": result.status}
     return JSONResponse(body, status_code=200 if result.status == "unchanged" else 201)
 
@@ -50,12 +68,18 @@ def get_document(document_id: str, store: StoreDep):
 
 
 @router.delete("/api/documents/{document_id}")
-def delete_document(document_id: str, store: StoreDep, user: dict = require_role("admin")):
-    if not store.delete_document(document_id):
+def delete_document(document_id: str, services: ServicesDep, user: dict = require_role("admin")):
+    doc = services.store.get_document(document_id)
+    if doc is None or not services.store.delete_document(document_id):
         raise ApiError(404, "not_found", f"No document with id {document_id!r}.")
+    audit.record(services.database, user["name"], "document.delete", "document", document_id,
+                 {"title": doc.title, "filename": doc.filename, "sha256": doc.sha256, "version": doc.version})
     return {"deleted": document_id}
 
 
 @router.get("/documents")
 def documents_page(request: Request, store: StoreDep):
-    return render(request, "documents.html", documents=store.list_documents())
+    documents = store.list_documents()
+    kinds = [k for k in KINDS if any(d.kind == k for d in documents)]
+    return render(request, "documents.html", documents=documents, kinds=kinds,
+                  limit_mb=request.app.state.settings.upload_limit_mb)

@@ -1,17 +1,20 @@
 """The council's plan: extract a plan table, propose rows from concerns, approve / reject / edit
 them, track their status, export the table; and the plan page."""
+import re
+from datetime import date
+
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from assistant.plan import export as plan_export
-from assistant.accounts.auth import db_path
 from assistant.plan.extract import LEVELS, combined_status, extract_plan, match_reports, status_reports
 from assistant.plan.store import STATUSES, PlanError, PlanStore
 from assistant.plan.proposals import propose_rows, retriever_measure_finder
 from web.deps import StoreDep, require_role
 from web.errors import ApiError
 from web.pages import render
+from web.params import Int64, Text
 
 router = APIRouter()
 PRODUCER = "offline-rules"  # the extractive, rule-based backend of assistant/plan.py and proposals.py
@@ -19,12 +22,12 @@ ERRORS = {"not_found": 404, "invalid": 422, "conflict": 409}
 
 
 class DocumentIn(BaseModel):
-    document_id: str
+    document_id: Text
 
 
 class ProposeIn(BaseModel):
-    text: str | None = None
-    document_id: str | None = None
+    text: Text | None = None
+    document_id: Text | None = None
 
 
 class DecisionIn(BaseModel):
@@ -41,8 +44,14 @@ class TrackIn(DocumentIn):
     apply: bool = False
 
 
+def nr_key(row: dict) -> tuple:
+    """Plan numbers in number order (1, 1.3, 2, 10), rows without one last in plan order."""
+    parts = re.findall(r"\d+", str(row.get("nr") or ""))
+    return (0, [int(p) for p in parts]) if parts else (1, [])
+
+
 def plan_store(request: Request) -> PlanStore:
-    return PlanStore(db_path(request.app.state.settings))
+    return PlanStore(request.app.state.services.database)
 
 
 def _document(store, document_id: str):
@@ -84,10 +93,7 @@ def import_plan(body: DocumentIn, request: Request, store: StoreDep, user: dict 
     """An existing plan document's rows, stored as proposals to approve into the plan."""
     rows, artifact_id = _extraction(store, body.document_id)
     plan = plan_store(request)
-    try:
-        stored = plan.add_rows(rows, origin="extract", actor=user["name"], artifact_id=artifact_id)
-    finally:
-        plan.close()
+    stored = plan.add_rows(rows, origin="extract", actor=user["name"], artifact_id=artifact_id)
     return {"rows": stored, "artifact_id": artifact_id}
 
 
@@ -108,10 +114,7 @@ def propose(body: ProposeIn, request: Request, store: StoreDep, user: dict = req
     artifact_id = store.save_artifact("plan_proposal", {"inputs": inputs, "producer": PRODUCER, "rows": rows,
                                                         "citations": citations})
     plan = plan_store(request)
-    try:
-        stored = plan.add_rows(rows, origin="propose", actor=user["name"], artifact_id=artifact_id)
-    finally:
-        plan.close()
+    stored = plan.add_rows(rows, origin="propose", actor=user["name"], artifact_id=artifact_id)
     for row, saved in zip(rows, stored):
         row["id"], row["state"] = saved["id"], saved["state"]
     return {"rows": rows, "artifact_id": artifact_id}
@@ -120,28 +123,19 @@ def propose(body: ProposeIn, request: Request, store: StoreDep, user: dict = req
 @router.get("/api/plan")
 def get_plan(request: Request):
     plan = plan_store(request)
-    try:
-        return {"version": plan.version(), "rows": plan.plan(), "proposals": plan.pending()}
-    finally:
-        plan.close()
+    return {"version": plan.version(), "rows": plan.plan(), "proposals": plan.pending()}
 
 
 @router.get("/api/plan/versions")
 def versions(request: Request):
     plan = plan_store(request)
-    try:
-        return {"versions": plan.versions()}
-    finally:
-        plan.close()
+    return {"versions": plan.versions()}
 
 
 @router.get("/api/plan/versions/{version}")
-def version_rows(version: int, request: Request):
+def version_rows(version: Int64, request: Request):
     plan = plan_store(request)
-    try:
-        rows = plan.version_rows(version)
-    finally:
-        plan.close()
+    rows = plan.version_rows(version)
     if rows is None:
         raise ApiError(404, "not_found", f"No plan version {version}.")
     return {"version": version, "rows": rows}
@@ -150,21 +144,15 @@ def version_rows(version: int, request: Request):
 @router.get("/api/plan/rows/{row_id}")
 def get_row(row_id: str, request: Request):
     plan = plan_store(request)
-    try:
-        row = plan.get(row_id)
-        if row is None:
-            raise ApiError(404, "not_found", f"No plan row {row_id!r}.")
-        return {"row": row, "history": plan.history(row_id)}
-    finally:
-        plan.close()
+    row = plan.get(row_id)
+    if row is None:
+        raise ApiError(404, "not_found", f"No plan row {row_id!r}.")
+    return {"row": row, "history": plan.history(row_id)}
 
 
 def _decide(request: Request, action: str, row_id: str, *args):
     plan = plan_store(request)
-    try:
-        return {"row": _plan_call(getattr(plan, action), row_id, *args)}
-    finally:
-        plan.close()
+    return {"row": _plan_call(getattr(plan, action), row_id, *args)}
 
 
 @router.post("/api/plan/rows/{row_id}/approve")
@@ -199,21 +187,18 @@ def track(body: TrackIn, request: Request, store: StoreDep, user: dict = require
     `apply`, they are recorded (each citing the table row)."""
     doc = _document(store, body.document_id)
     plan = plan_store(request)
-    try:
-        by_row: dict[str, list] = {}
-        for row, report in match_reports(plan.plan(), status_reports(doc, doc.id)):
-            by_row.setdefault(row["id"], []).append(report)
-        updates = []
-        for row_id, reports in by_row.items():
-            status = combined_status([r.status for r in reports])
-            note = "; ".join(f"{r.task}: {r.status_text}" + (f" – {r.comment}" if r.comment else "") for r in reports)
-            source = reports[0].source
-            updates.append({"row_id": row_id, "status": status, "note": note, "sources": [r.source for r in reports]})
-            if body.apply:
-                _plan_call(plan.set_status, row_id, status, user["name"], note, source)
-        return {"updates": updates, "applied": body.apply}
-    finally:
-        plan.close()
+    by_row: dict[str, list] = {}
+    for row, report in match_reports(plan.plan(), status_reports(doc, doc.id)):
+        by_row.setdefault(row["id"], []).append(report)
+    updates = []
+    for row_id, reports in by_row.items():
+        status = combined_status([r.status for r in reports])
+        note = "; ".join(f"{r.task}: {r.status_text}" + (f" – {r.comment}" if r.comment else "") for r in reports)
+        source = reports[0].source
+        updates.append({"row_id": row_id, "status": status, "note": note, "sources": [r.source for r in reports]})
+        if body.apply:
+            _plan_call(plan.set_status, row_id, status, user["name"], note, source)
+    return {"updates": updates, "applied": body.apply}
 
 
 @router.get("/api/plan/export")
@@ -221,11 +206,10 @@ def export(request: Request, format: str = Query("docx")):
     if format not in plan_export.FORMATS:
         raise ApiError(422, "invalid_request", f"format: one of {', '.join(plan_export.FORMATS)}")
     plan = plan_store(request)
-    try:
-        rows, version = plan.plan(), plan.version()
-    finally:
-        plan.close()
-    data = plan_export.export(rows, format, note=f"Versioni {version} i planit")
+    rows, version = plan.plan(), plan.version()
+    municipality = request.app.state.settings.municipality or plan_export.municipality_of(rows)
+    title = plan_export.heading(municipality, date.today(), version)
+    data = plan_export.export(sorted(rows, key=nr_key), format, title=title, note=f"Versioni {version} i planit")
     name = f"plani-v{version}.{format}"
     return Response(data, media_type=plan_export.FORMATS[format],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -234,10 +218,10 @@ def export(request: Request, format: str = Query("docx")):
 @router.get("/plan")
 def plan_page(request: Request):
     plan = plan_store(request)
-    try:
-        rows, pending, version = plan.plan(), plan.pending(), plan.version()
-        history = {r["id"]: plan.status_history(r["id"]) for r in rows}
-    finally:
-        plan.close()
-    return render(request, "plan.html", rows=rows, pending=pending, version=version, history=history,
-                  levels=LEVELS, statuses=STATUSES)
+    rows, pending, version = sorted(plan.plan(), key=nr_key), plan.pending(), plan.version()
+    rejected = plan.rows(("rejected",))
+    history = {r["id"]: plan.status_history(r["id"]) for r in rows}
+    reasons = {r["id"]: next((e["reason"] for e in reversed(plan.history(r["id"])) if e["action"] == "reject"), None)
+               for r in rejected}
+    return render(request, "plan.html", rows=rows, pending=pending, rejected=rejected, reasons=reasons,
+                  version=version, history=history, levels=LEVELS, statuses=STATUSES)

@@ -1,4 +1,5 @@
-// The chat page: asks /api/ask/stream, shows the answer as it arrives, then citations as chips.
+// The chat page: asks /api/ask/stream, shows the answer as it arrives, then citations as chips;
+// the conversation is kept in this browser (localStorage) across reloads until "Clear".
 // Document text only ever enters the page through textContent, never as HTML.
 (() => {
   "use strict";
@@ -10,8 +11,9 @@
   const empty = document.getElementById("empty");
   const send = document.getElementById("send");
 
-  const history = () => JSON.parse(sessionStorage.getItem(KEY) || "[]");
-  const remember = (turn) => sessionStorage.setItem(KEY, JSON.stringify([...history(), turn]));
+  const MAX_TURNS = 50;  // what the browser keeps across reloads; older turns drop off
+  const history = () => { try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; } };
+  const remember = (turn) => localStorage.setItem(KEY, JSON.stringify([...history(), turn].slice(-MAX_TURNS)));
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -26,6 +28,38 @@
     a.title = `${T.cite} ${c.n}: ${c.title}, ${T.page} ${c.page}`;
     a.setAttribute("aria-label", a.title);
     return a;
+  }
+
+  function backendName(backend) {
+    if (backend === "offline") return T.offline;
+    return backend.startsWith("llm:") ? `${T.llm} (${backend.slice(4)})` : backend;
+  }
+
+  // The answer as plain text with its numbered sources, for pasting into a report.
+  function plainAnswer(r) {
+    const sources = r.citations.map((c) => `[${c.n}] ${c.title}, ${T.page} ${c.page}`);
+    return [r.answer, ...(sources.length && !r.abstained ? ["", T.sources + ":", ...sources] : [])].join("\n");
+  }
+
+  function copyButton(r) {
+    const b = el("button", "secondary copy", T.copy);
+    b.type = "button";
+    b.addEventListener("click", async () => {
+      const text = plainAnswer(r);
+      try {
+        await navigator.clipboard.writeText(text);
+      } catch (e) {  // no clipboard permission: copy through a selected, hidden text box
+        const box = el("textarea", "visually-hidden");
+        box.value = text;
+        document.body.append(box);
+        box.select();
+        document.execCommand("copy");
+        box.remove();
+      }
+      b.textContent = T.copied;
+      setTimeout(() => { b.textContent = T.copy; }, 2000);
+    });
+    return b;
   }
 
   function turn(question) {
@@ -49,6 +83,7 @@
     li.append(p);
     if (r.citations.length) {
       li.append(el("h3", "sources-title", r.abstained ? T.see_also : T.sources));
+      if (r.abstained) li.append(el("p", "see-also-note", T.see_also_note));
       const ol = el("ol", "sources");
       for (const c of r.citations) {
         const item = el("li");
@@ -59,10 +94,10 @@
       }
       li.append(ol);
     }
-    const foot = el("div", "meta foot", `${T.backend} ${r.backend} · `);
+    const foot = el("div", "meta foot", `${T.backend} ${backendName(r.backend)} · `);
     const trace = el("a", "trace", T.trace);
     trace.href = `/trace/${encodeURIComponent(r.artifact_id)}`;
-    foot.append(trace);
+    foot.append(trace, copyButton(r));
     li.append(foot);
   }
 
@@ -74,11 +109,8 @@
     li.append(wait, p);
     send.disabled = true;
     try {
-      const resp = await fetch("/api/ask/stream", {
-        method: "POST", headers: {"Content-Type": "application/json"},
-        body: JSON.stringify({question}),
-      });
-      if (!resp.ok || !resp.body) throw new Error(String(resp.status));
+      const resp = await window.kvsp.api("/api/ask/stream", {method: "POST", json: {question}, raw: true});
+      if (!resp.body) throw new Error("no stream");
       const reader = resp.body.getReader();
       const decoder = new TextDecoder();
       let buffer = "", done = null;
@@ -125,7 +157,7 @@
     b.addEventListener("click", () => { input.value = b.textContent; form.requestSubmit(); });
   }
   document.getElementById("clear").addEventListener("click", () => {
-    sessionStorage.removeItem(KEY);
+    localStorage.removeItem(KEY);
     log.replaceChildren();
     empty.hidden = false;
     input.focus();

@@ -6,6 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const SCALARS = ["municipality", "meeting_number", "date", "scheduled_time", "start_time", "end_time",
                    "place", "chair", "secretary"];
+  const LONG = ["municipality", "place", "chair", "secretary"];
   const GROUPS = ["present", "absent", "invited", "late", "left_early"];
   let state = { id: null, notes: "", meeting: null };
   // The server counts characters as code points; JS strings index UTF-16 units, so an emoji in the notes
@@ -25,6 +26,13 @@
     return node;
   }
 
+  // Long values (an action, an institution, a place) get a text area, so nothing is cut off.
+  function area(value, label) {
+    const node = el("textarea", { rows: "2", "aria-label": label });
+    node.value = value || "";
+    return node;
+  }
+
   function removeButton(row) {
     const b = el("button", { type: "button", "aria-label": T.remove }, "×");
     b.addEventListener("click", () => row.remove());
@@ -39,7 +47,7 @@
       if (g === group) o.selected = true;
       select.appendChild(o);
     });
-    [input(p.name, T.name), input(p.institution, T.institution), select, input(p.time, T.time)].forEach((c) => {
+    [input(p.name, T.name), area(p.institution, T.institution), select, input(p.time, T.time)].forEach((c) => {
       const td = el("td"); td.appendChild(c); tr.appendChild(td);
     });
     const td = el("td"); td.appendChild(removeButton(tr)); tr.appendChild(td);
@@ -49,8 +57,8 @@
   function actionRow(a) {
     const tr = el("tr");
     tr.dataset.source = JSON.stringify(a.source || {});
-    [input(a.action, T.action), input((a.owner || []).join("; "), T.owner), input(a.due, T.due),
-     input(a.due_text, T.due_text)].forEach((c) => { const td = el("td"); td.appendChild(c); tr.appendChild(td); });
+    [area(a.action, T.action), area((a.owner || []).join("; "), T.owner), input(a.due, T.due),
+     area(a.due_text, T.due_text)].forEach((c) => { const td = el("td"); td.appendChild(c); tr.appendChild(td); });
     const td = el("td"); td.appendChild(removeButton(tr)); tr.appendChild(td);
     return tr;
   }
@@ -60,7 +68,7 @@
     fields.replaceChildren();
     SCALARS.forEach((k) => {
       const label = el("label", {}, T[k] + " ");
-      const box = input(meeting[k], T[k]);
+      const box = LONG.includes(k) ? area(meeting[k], T[k]) : input(meeting[k], T[k]);
       box.dataset.key = k;
       label.appendChild(box);
       fields.appendChild(label);
@@ -77,17 +85,17 @@
 
   function readForm() {
     const meeting = Object.assign({}, state.meeting, { trace: null });
-    $("fields").querySelectorAll("input").forEach((i) => { meeting[i.dataset.key] = i.value.trim() || null; });
+    $("fields").querySelectorAll("input, textarea").forEach((i) => { meeting[i.dataset.key] = i.value.trim() || null; });
     GROUPS.forEach((g) => { meeting[g] = []; });
     Array.from($("people").tBodies[0].rows).forEach((tr) => {
-      const [name, inst, group, time] = Array.from(tr.querySelectorAll("input, select")).map((x) => x.value.trim());
+      const [name, inst, group, time] = Array.from(tr.querySelectorAll("input, textarea, select")).map((x) => x.value.trim());
       if (name) meeting[group].push({ name: name, institution: inst || null, time: time || null });
     });
     ["agenda", "decisions", "deferred"].forEach((k) => {
       meeting[k] = $(k).value.split("\n").map((s) => s.trim()).filter(Boolean);
     });
     const actions = Array.from($("actions").tBodies[0].rows).map((tr) => {
-      const [action, owner, due, dueText] = Array.from(tr.querySelectorAll("input")).map((x) => x.value.trim());
+      const [action, owner, due, dueText] = Array.from(tr.querySelectorAll("input, textarea")).map((x) => x.value.trim());
       return { action: action, owner: owner.split(";").map((s) => s.trim()).filter(Boolean), due: due || null,
                due_text: dueText || null, source: JSON.parse(tr.dataset.source || "{}") };
     }).filter((a) => a.action);
@@ -132,10 +140,7 @@
     const buttons = [$("analyse"), $("redraft")];
     buttons.forEach((b) => { b.disabled = true; });  // one request at a time: a second would fork the draft
     try {
-      const r = await fetch("/api/minutes/draft", { method: "POST", headers: { "Content-Type": "application/json" },
-                                                    body: JSON.stringify(body) });
-      const data = await r.json();
-      if (!r.ok) throw new Error((data.error && data.error.message) || r.status);
+      const data = await window.kvsp.api("/api/minutes/draft", { method: "POST", json: body });
       state.id = data.id;
       state.meeting = data.meeting;
       $("status").textContent = "";
@@ -167,10 +172,16 @@
     if (data) showDraft(data.draft);
   });
 
-  $("download").addEventListener("click", (ev) => {
-    if ((state.warnings || []).length && !window.confirm(T.confirm_export + "\n" + state.warnings.join("\n"))) {
-      ev.preventDefault();
-    }
+  // The Word file is made from what the page shows now: the edits are sent first (stored as
+  // corrections of this draft), then the file of that draft is downloaded.
+  $("download").addEventListener("click", async (ev) => {
+    ev.preventDefault();
+    if ((state.warnings || []).length && !window.confirm(T.confirm_export + "\n" + state.warnings.join("\n"))) return;
+    const form = readForm();
+    const data = await post({ notes: state.notes, id: state.id, meeting: form.meeting, actions: form.actions });
+    if (!data) return;
+    showDraft(data.draft);
+    window.location.assign($("download").href);
   });
 
   $("add-person").addEventListener("click", () => $("people").tBodies[0].appendChild(personRow({}, "present")));

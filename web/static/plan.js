@@ -1,28 +1,49 @@
-// The plan page: approve / reject / edit proposals inline, change a row's status, propose from text.
+// The plan page: approve / reject / edit proposals and change a row's status without leaving the
+// page; each action says what happened and keeps the keyboard focus where the work continues.
 (function () {
+  "use strict";
+  const { api, confirmInline, format, texts } = window.kvsp;
+  const T = texts("plan-text");
   const message = document.getElementById("plan-message");
+  const live = () => document.getElementById("plan-live");
 
-  async function call(method, url, body) {
-    const response = await fetch(url, {
-      method, headers: {"Content-Type": "application/json"}, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error((data.error && data.error.message) || response.statusText);
-    return data;
+  function say(text, isError) {
+    message.textContent = text;
+    message.classList.toggle("error", Boolean(isError));
   }
 
-  // Runs the calls with the controls disabled (a double click must not approve twice); reloads on
-  // success, shows the error and gives the controls back otherwise.
-  async function act(controls, steps) {
-    controls.forEach((c) => { c.disabled = true; });
-    try {
-      await steps();
-      location.reload();
-    } catch (e) {
-      message.textContent = e.message;
-      controls.forEach((c) => { c.disabled = false; });
-    }
+  function errorText(e) {
+    return e.code === "forbidden" ? T.forbidden : `${T.failed} (${e.message})`;
+  }
+
+  // The table and the proposals as the server renders them now; the filter choice is kept.
+  async function refresh() {
+    const show = document.getElementById("show").value;
+    const html = await (await api("/plan", { raw: true })).text();
+    const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("plan-live");
+    live().replaceWith(fresh);
+    document.getElementById("show").value = show;
+    applyFilter();
+  }
+
+  function applyFilter() {
+    const show = document.getElementById("show").value;
+    document.querySelectorAll("#proposals .proposal").forEach((box) => {
+      box.hidden = show !== "all" && box.dataset.state !== show;
+    });
+  }
+
+  function focusOn(node) {
+    if (!node) return;
+    node.scrollIntoView({ block: "center" });
+    node.focus({ preventScroll: true });
+  }
+
+  // After a decision on a proposal: the next waiting proposal (or, with none left, the row just approved).
+  function focusAfter(ids, fallbackRow) {
+    const next = ids.map((id) => document.querySelector(`.proposal[data-state="pending"][data-id="${id}"]`)).find(Boolean);
+    if (next) focusOn(next.querySelector('[name="problem"]'));
+    else focusOn(fallbackRow && document.querySelector(`table.plan tr[data-id="${fallbackRow}"]`));
   }
 
   function lines(text) {
@@ -31,36 +52,93 @@
 
   function fields(box) {
     const get = (name) => box.querySelector(`[name="${name}"]`).value;
-    return {problem: get("problem"), priority: get("priority") || null, deadline_text: get("deadline_text") || null,
-            activities: lines(get("activities")), responsible: lines(get("responsible"))};
+    return { problem: get("problem"), priority: get("priority") || null, deadline_text: get("deadline_text") || null,
+             activities: lines(get("activities")), responsible: lines(get("responsible")) };
   }
 
-  document.querySelectorAll(".proposal").forEach((box) => {
-    const url = `/api/plan/rows/${encodeURIComponent(box.dataset.id)}`;
-    const buttons = Array.from(box.querySelectorAll("button"));
-    box.querySelector(".save").addEventListener("click", () => act(buttons, () => call("PATCH", url, fields(box))));
-    box.querySelector(".approve").addEventListener("click", () => act(buttons, async () => {
-      await call("PATCH", url, fields(box));  // what the secretary sees is what gets approved
-      await call("POST", `${url}/approve`, {});
-    }));
-    box.querySelector(".reject").addEventListener("click", () => act(buttons, () => {
-      const reason = box.querySelector('[name="reason"]').value.trim() || null;
-      return call("POST", `${url}/reject`, {reason});
-    }));
+  // Runs `steps` with the box's controls disabled (a double click must not approve twice).
+  async function act(controls, steps) {
+    controls.forEach((c) => { c.disabled = true; });
+    try {
+      await steps();
+    } catch (e) {
+      say(errorText(e), true);
+      controls.forEach((c) => { c.disabled = false; });
+    }
+  }
+
+  document.addEventListener("click", async (ev) => {
+    const button = ev.target.closest(".proposal button");
+    if (!button || button.closest(".confirm")) return;
+    const box = button.closest(".proposal");
+    const id = box.dataset.id;
+    const url = `/api/plan/rows/${encodeURIComponent(id)}`;
+    const controls = Array.from(box.querySelectorAll("button, input, textarea, select"));
+    const later = Array.from(document.querySelectorAll('.proposal[data-state="pending"]')).map((b) => b.dataset.id);
+    const after = later.slice(later.indexOf(id) + 1).concat(later.slice(0, later.indexOf(id)));
+    const problem = box.querySelector('[name="problem"]').value;
+    if (button.classList.contains("save")) {
+      act(controls, async () => {
+        await api(url, { method: "PATCH", json: fields(box) });
+        await refresh();
+        say(T.saved);
+        focusOn(document.querySelector(`.proposal[data-id="${id}"] button.save`));
+      });
+    } else if (button.classList.contains("approve")) {
+      act(controls, async () => {
+        await api(url, { method: "PATCH", json: fields(box) });  // what the secretary sees is what gets approved
+        await api(`${url}/approve`, { method: "POST", json: {} });
+        await refresh();
+        say(format(T.approved, { problem }));
+        focusAfter(after, id);
+      });
+    } else if (button.classList.contains("reject")) {
+      const reasonBox = box.querySelector('[name="reason"]');
+      const reason = reasonBox.value.trim();
+      if (!reason) {
+        say(T.need_reason, true);
+        reasonBox.setAttribute("aria-invalid", "true");
+        reasonBox.focus();
+        return;
+      }
+      if (!(await confirmInline(button, T.confirm_reject, T.cancel))) return;
+      act(controls, async () => {
+        await api(`${url}/reject`, { method: "POST", json: { reason } });
+        await refresh();
+        say(format(T.rejected, { problem }));
+        focusAfter(after, null);
+      });
+    }
   });
 
-  document.querySelectorAll("tr[data-id] select.status").forEach((select) => {
-    select.addEventListener("change", () => {
-      const id = select.closest("tr").dataset.id;
-      act([select], () => call("POST", `/api/plan/rows/${encodeURIComponent(id)}/status`, {status: select.value}));
+  document.addEventListener("change", (ev) => {
+    if (ev.target.id === "show") return applyFilter();
+    const select = ev.target.closest("tr[data-id] select.status");
+    if (!select) return;
+    const id = select.closest("tr").dataset.id;
+    const label = select.options[select.selectedIndex].textContent;
+    act([select], async () => {
+      await api(`/api/plan/rows/${encodeURIComponent(id)}/status`, { method: "POST", json: { status: select.value } });
+      await refresh();
+      say(format(T.status, { status: label }));
+      focusOn(document.querySelector(`table.plan tr[data-id="${id}"] select.status`));
     });
   });
 
   const form = document.getElementById("propose");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const text = document.getElementById("concerns").value;
-    if (!text.trim()) return;
-    act(Array.from(form.elements), () => call("POST", "/api/plan/propose", {text}));
+    const concerns = document.getElementById("concerns");
+    if (!concerns.value.trim()) return;
+    act(Array.from(form.elements), async () => {
+      const { rows } = await api("/api/plan/propose", { method: "POST", json: { text: concerns.value } });
+      await refresh();
+      Array.from(form.elements).forEach((c) => { c.disabled = false; });
+      concerns.value = "";
+      say(rows.length ? format(T.proposed, { n: rows.length }) : T.none_proposed);
+      focusOn(rows.length && document.querySelector(`.proposal[data-id="${rows[0].id}"] [name="problem"]`));
+    });
   });
+
+  applyFilter();
 })();
