@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.answers import evidence as support
+from assistant.answers.injection import addressed_to_assistant
 from assistant.search.albanian import (english_function_words, fold, glossary, lexical_tokens, stem, stop_words,
                                       translations, words)
 
@@ -217,7 +218,9 @@ def candidates(hits, doc_texts: dict[str, str]) -> list[Candidate]:
                     break
             start, end, text = kept[0][0], kept[-1][1], _joined(doc, kept)
             owner = _owner(hits, rank, c.document_id, start, end)
-            out.append(Candidate(owner, c.document_id, start, end, text, frozenset(lexical_tokens(_ENUMERATOR.sub("", text, 1)))))
+            if not addressed_to_assistant(text):  # a planted instruction is never an answer
+                out.append(Candidate(owner, c.document_id, start, end, text,
+                                     frozenset(lexical_tokens(_ENUMERATOR.sub("", text, 1)))))
             i += 1
     return out
 

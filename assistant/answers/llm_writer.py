@@ -1,12 +1,17 @@
 """Answers written by the configured LLM: prompted with numbered passages (data, never
-instructions); only reply sentences whose citations exist and share content words with the
-cited passages are kept; the quote of each citation is then the passage sentence that
-supports the reply sentence best, so every span still points into a stored document.
+instructions). A reply sentence is kept only when its citations exist, the cited passages share
+its content words, and one span of each (a sentence or two, never an instruction planted in the
+document) holds every name, number, date and time it states without contradicting it (claims.py);
+that span is the citation's quote, so every quote points into a stored document and says what
+the sentence says.
 """
 import logging
 import re
+from dataclasses import dataclass
 
+from assistant.answers.claims import Claims, conflicts, read_claims
 from assistant.answers.compose import Answer, citation, phrase, query_terms, question_lang, split_sentences
+from assistant.answers.injection import addressed_to_assistant
 from assistant.core.settings import Settings
 from assistant.llm.client import chat, prompts
 from assistant.search.albanian import lexical_tokens
@@ -17,6 +22,13 @@ MIN_SHARED = 0.5  # share of a reply sentence's content words that its cited pas
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 # Text that could close or fake the passage fence inside a document is neutralised.
 _FENCE = re.compile(r"<{2,}|>{2,}|</?passage[^>]*>", re.I)
+SPAN_SENTENCES = 4  # a claim may draw on this many consecutive sentences (or heading lines) of its passage
+
+
+@dataclass(frozen=True)
+class Kept:
+    sentence: str  # without its markers
+    spans: dict[int, tuple[int, int]]  # cited passage number -> the supporting span, in the passage text
 
 
 def answer_messages(question: str, lang: str, passages: list[dict]) -> list[dict]:
@@ -35,29 +47,56 @@ def reply_sentences(reply: str) -> list[str]:
     return [text[a:b].strip() for a, b in split_sentences(text)]
 
 
-def supported(sentence: str, passages: dict[int, str]) -> list[int] | None:
-    """The cited passage numbers when every one exists and together they hold at least half of
-    the sentence's content words (of an English sentence: its glossary terms, names, numbers)."""
-    ns = [int(n) for n in _MARKER.findall(sentence)]
+def supported(sentence: str, passages: dict[int, str]) -> dict[int, tuple[int, int]] | None:
+    """For each cited passage the span that supports `sentence`, or None when a citation does not
+    exist, the sentence gives an order, the cited passages hold under half its content words (of an
+    English sentence: its glossary terms, names, numbers), or no spans hold its claims."""
+    ns = sorted({int(n) for n in _MARKER.findall(sentence)})
     if not ns or any(n not in passages for n in ns):
         return None
     text = _MARKER.sub(" ", sentence)
-    lang = question_lang(text)
-    # English words cannot match Albanian passages: English sentences count glossary terms, names, numbers
-    words = set(query_terms(text, lang))
-    held = set().union(*(lexical_tokens(passages[n]) for n in ns))
-    if not words:
+    words = set(query_terms(text, question_lang(text)))
+    if not words or addressed_to_assistant(text):
         return None
-    return sorted(set(ns)) if len(words & held) / len(words) >= MIN_SHARED or len(words & held) >= 4 else None
+    sentences = {n: _content_sentences(passages[n]) for n in ns}
+    held = set().union(*(lexical_tokens(passages[n][a:b]) for n in ns for a, b in sentences[n]))
+    if len(words & held) / len(words) < MIN_SHARED and len(words & held) < 4:
+        return None
+    claims = read_claims(text)
+    spans = {n: _best_span(claims, words, passages[n], sentences[n]) for n in ns}
+    if None in spans.values():
+        return None
+    problems = conflicts(claims, " ".join(passages[n][a:b] for n, (a, b) in spans.items()))
+    if problems:
+        log.info("claims of an LLM sentence not in its citations (%s): %s", "; ".join(problems), text[:120])
+        return None
+    return spans
 
 
-def validate(reply: str, passages: dict[int, str]) -> list[tuple[str, list[int]]]:
-    """Reply sentences that pass `supported`, with their citations; the rest are dropped."""
+def _content_sentences(passage: str) -> list[tuple[int, int]]:
+    """The passage's sentences, less those addressed to the assistant: they support nothing."""
+    return [(a, b) for a, b in split_sentences(passage) if not addressed_to_assistant(passage[a:b])]
+
+
+def _best_span(claims: Claims, words: set[str], passage: str, sentences: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The run of up to SPAN_SENTENCES consecutive sentences that leaves fewest claims unheld, then
+    shares most content words, then is shortest."""
+    runs = [(sentences[i][0], sentences[j][1]) for i in range(len(sentences))
+            for j in range(i, min(i + SPAN_SENTENCES, len(sentences)))
+            if all(passage[sentences[k][1]:sentences[k + 1][0]].strip() == "" for k in range(i, j))]
+    if not runs:
+        return None
+    return min(runs, key=lambda r: (len(conflicts(claims, passage[r[0]:r[1]])),
+                                    -len(words & set(lexical_tokens(passage[r[0]:r[1]]))), r[1] - r[0]))
+
+
+def validate(reply: str, passages: dict[int, str]) -> list[Kept]:
+    """Reply sentences that pass `supported`, with their supporting spans; the rest are dropped."""
     kept = []
     for sentence in reply_sentences(reply):
-        ns = supported(sentence, passages)
-        if ns:
-            kept.append((re.sub(r"\s+([.!?;,])", r"\1", _MARKER.sub("", sentence)).strip(), ns))
+        spans = supported(sentence, passages)
+        if spans:
+            kept.append(Kept(re.sub(r"\s+([.!?;,])", r"\1", _MARKER.sub("", sentence)).strip(), spans))
         else:
             log.info("dropped an unsupported LLM sentence: %s", sentence[:120])
     return kept
@@ -78,26 +117,17 @@ def llm_answer(settings: Settings, question: str, lang: str, hits, doc_texts: di
     if not kept:
         return None
     cites, lines, numbering = [], [], {}
-    for sentence, ns in kept:
+    for k in kept:
         marks = []
-        for n in ns:
+        for n, (a, b) in k.spans.items():
             hit = top[n - 1]
-            start, end = _best_span(sentence, hit, doc_texts[hit.chunk.document_id])
-            key = (n, start)
+            start, end = hit.chunk.start + a, hit.chunk.start + b  # a chunk is an exact span of its document
+            key = (n, start, end)
             if key not in numbering:
                 numbering[key] = len(cites) + 1
                 cites.append(citation(numbering[key], hit, start, end, doc_texts[hit.chunk.document_id]))
             marks.append(f"[{numbering[key]}]")
-        body = sentence.rstrip(" .")
+        body = k.sentence.rstrip(" .")
         lines.append(f"{body} {''.join(marks)}.")
     return Answer(question, lang, " ".join(lines), False, cites, evidence=1.0, backend=f"llm:{settings.llm_model}")
 
-
-def _best_span(sentence: str, hit, doc_text: str) -> tuple[int, int]:
-    """The span of the passage sentence sharing most content words with `sentence`."""
-    c = hit.chunk
-    words = set(lexical_tokens(sentence, expand_glossary=True))
-    spans = [(c.start + a, c.start + b) for a, b in split_sentences(doc_text[c.start : c.end])]
-    if not spans:
-        return c.start, c.end
-    return max(spans, key=lambda s: len(words & set(lexical_tokens(doc_text[s[0] : s[1]]))))
