@@ -3,7 +3,7 @@
 Sizes a file declares are never trusted: a DOCX's members are inflated as a stream and counted, a
 PDF's page boxes are read before any page is laid out, and a deadline bounds the time per file.
 A refusal is an IngestError with code "too_large" (413) or "too_slow" (422) and a message in
-Albanian; nothing is stored.
+Albanian; nothing is stored. A PDF read with damaged pages is stored, and `damaged_note` says which.
 """
 import time
 import zipfile
@@ -93,3 +93,16 @@ def check_pdf_pages(count: int, boxes: Iterable[tuple[float, float]], title: str
         if abs(width * height) > limits.max_page_area:
             raise IngestError("too_large", f"{title}: faqja {number} është {width:.0f} × {height:.0f} pikë, më e "
                                            f"madhe se dy fletë A0; një faqe e tillë nuk lexohet.")
+
+
+def damaged_note(meta: dict) -> str | None:
+    """The Albanian warning for a document whose pages could not be read whole (meta["damaged_pages"],
+    set by the PDF reader), shown with the upload's result and on the document's page; None when none."""
+    pages = meta.get("damaged_pages") or []
+    if not pages:
+        return None
+    if len(pages) == 1:
+        return (f"Faqja {pages[0]} e PDF-së nuk u lexua plotësisht (skedari është i dëmtuar): teksti i saj mund "
+                f"të mungojë ose të jetë i paplotë.")
+    return (f"Faqet {', '.join(map(str, pages))} të PDF-së nuk u lexuan plotësisht (skedari është i dëmtuar): "
+            f"teksti i tyre mund të mungojë ose të jetë i paplotë.")

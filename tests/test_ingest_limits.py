@@ -119,9 +119,8 @@ def test_the_deadline_stops_a_slow_file():
     assert parse_docx(STRATEGY.read_bytes(), "strategjia").text  # the default leaves a real document alone
 
 
-@pytest.mark.xfail(strict=True, reason="a page whose only content stream fails to inflate reads as an empty page, "
-                                       "not as damaged: not fixed yet")
-def test_damaged_pdf_pages_are_reported_not_lost_silently():
+def guide_with_a_broken_page(page: int = 3) -> bytes:
+    """The bundled guide with page `page`'s only content stream replaced by bytes that do not inflate."""
     import pypdf
     from pypdf.generic import NameObject, StreamObject
 
@@ -129,12 +128,31 @@ def test_damaged_pdf_pages_are_reported_not_lost_silently():
     broken = StreamObject()
     broken.set_data(b"this is not a deflated stream at all " * 20)
     broken[NameObject("/Filter")] = NameObject("/FlateDecode")
-    writer.pages[2][NameObject("/Contents")] = writer._add_object(broken)
+    writer.pages[page - 1][NameObject("/Contents")] = writer._add_object(broken)
     out = io.BytesIO()
     writer.write(out)
-    doc = parse_file("udherrefyes.pdf", out.getvalue())
+    return out.getvalue()
+
+
+def test_damaged_pdf_pages_are_reported_not_lost_silently():
+    doc = parse_file("udherrefyes.pdf", guide_with_a_broken_page(3))
     assert doc.meta["damaged_pages"] == [3]
     assert "damaged_pages" not in parse_file("udherrefyes.pdf", GUIDE.read_bytes()).meta
+
+
+def test_damaged_pages_are_told_in_albanian_with_the_upload_and_on_the_document_page(fresh_app):
+    with TestClient(fresh_app) as client:
+        response = client.post("/api/documents", files={"file": ("udherrefyes-e-demtuar.pdf",
+                                                                 guide_with_a_broken_page(3), "application/pdf")})
+        assert response.status_code == 201
+        body = response.json()
+        assert body["document"]["meta"]["damaged_pages"] == [3]
+        assert len(body["warnings"]) == 1 and body["warnings"][0].startswith("Faqja 3 e PDF-së nuk u lexua plotësisht")
+        page = client.get(f"/documents/{body['document']['id']}")
+        assert page.status_code == 200 and "Faqja 3 e PDF-së nuk u lexua plotësisht" in page.text
+        clean = client.post("/api/documents", files={"file": ("udherrefyes.pdf", GUIDE.read_bytes(), "application/pdf")})
+        assert clean.json()["warnings"] == []
+        assert "nuk u lexua plotësisht" not in client.get(f"/documents/{clean.json()['document']['id']}").text
 
 
 def test_bit_flipped_corpus_files_are_read_or_refused_never_crash():

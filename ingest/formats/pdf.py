@@ -10,6 +10,7 @@ import logging
 import re
 import threading
 import statistics
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pathlib import Path
 import pdfplumber
 import pypdf
 from pdfminer.pdfparser import PDFSyntaxError
+from pdfminer.pdftypes import LITERALS_FLATE_DECODE, PDFStream, resolve1
 from pdfminer.psparser import PSException
 
 from ingest.albanian import ocr_repair as albanian_ocr
@@ -233,6 +235,7 @@ def _read_page(page, number: int) -> tuple[PageLayout | None, bool]:
     """The page's layout (None for a scan) and whether part of its text was lost: a page pdfminer
     cannot lay out is kept empty, and a damaged stream it reads only in part is flagged, so that
     neither is lost silently."""
+    broken = _broken_streams(page)  # before the layout: reading decodes them and drops the raw bytes
     log, miner = _LossLog(), logging.getLogger("pdfminer")
     miner.addHandler(log)
     try:
@@ -241,7 +244,38 @@ def _read_page(page, number: int) -> tuple[PageLayout | None, bool]:
         return PageLayout(number, float(page.height)), True
     finally:
         miner.removeHandler(log)
-    return layout, log.count > 0
+    return layout, log.count > 0 or broken
+
+
+def _broken_streams(page) -> bool:
+    """Whether a content stream of the page fails to inflate whole. pdfminer reads such a stream as
+    whatever part it can recover, often nothing, and says nothing: the page would look empty."""
+    try:
+        streams = [resolve1(s) for s in page.page_obj.contents]
+    except Exception:  # a contents entry that does not resolve is damage too
+        return True
+    for stream in streams:
+        if not isinstance(stream, PDFStream) or stream.rawdata is None:
+            continue  # not a stream, or one already decoded (shared with a page read before)
+        filters = stream.get_filters()
+        if filters and filters[0][0] in LITERALS_FLATE_DECODE and not _inflates(stream.rawdata):
+            return True
+    return False
+
+
+def _inflates(data: bytes) -> bool:
+    """Whether a deflated stream inflates to its end without error; read in blocks, output dropped,
+    so a stream that inflates to gigabytes costs no memory here."""
+    inflater = zlib.decompressobj()
+    try:
+        while not inflater.eof:
+            out = inflater.decompress(data, 1 << 20)
+            data = inflater.unconsumed_tail
+            if not out and not data:
+                break
+    except zlib.error:
+        return False
+    return inflater.eof
 
 
 # --- one page of the text layer ---------------------------------------------------------------

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from assistant.answers.compose import DEFAULT_K
 from assistant.answers.service import ask
+from ingest.limits import damaged_note
 from web.deps import CurrentUser, ServicesDep, StoreDep
 from web.errors import ApiError
 from web.pages import render
@@ -73,7 +74,7 @@ def document_page(request: Request, document_id: str, store: StoreDep, user: Cur
     span = (start, end) if start is not None and end is not None and 0 <= start < end <= len(doc.text) else None
     pages = page_starts(store.document_chunks(document_id))
     return render(request, "document.html", document=doc, pages=viewer_pages(doc.text, pages, span),
-                  quote=doc.text[span[0]:span[1]] if span else None)
+                  quote=doc.text[span[0]:span[1]] if span else None, damaged=damaged_note(doc.meta))
 
 
 def page_starts(chunks) -> list[tuple[int, int]]:

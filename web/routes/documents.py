@@ -6,6 +6,7 @@ from fastapi.responses import JSONResponse
 from assistant.accounts import audit
 from assistant.core.ingestion import ingest_upload
 from assistant.core.jobs import JobsBusy
+from ingest.limits import damaged_note
 from web.deps import ServicesDep, StoreDep, require_role
 from web.errors import ApiError
 from web.pages import render
@@ -27,6 +28,12 @@ async def read_limited(upload: UploadFile, limit: int) -> bytes:
     return b"".join(parts)
 
 
+def warnings(doc) -> list[str]:
+    """What the reader could not read whole, in Albanian (empty for a clean file)."""
+    note = damaged_note(doc.meta)
+    return [note] if note else []
+
+
 def wants_job(request: Request) -> bool:
     """`Prefer: respond-async` (RFC 7240) asks for a job id at once instead of the finished document."""
     return "respond-async" in request.headers.get("prefer", "").lower()
@@ -41,14 +48,15 @@ async def upload_document(request: Request, file: UploadFile, services: Services
         def work(progress) -> dict:
             result = ingest_upload(services, user["name"], name, data, progress=progress)
             doc = result.document
-            return {"document": doc.public(), "status": result.status, "pages": doc.pages, "chunks": doc.chunks}
+            return {"document": doc.public(), "status": result.status, "pages": doc.pages, "chunks": doc.chunks,
+                    "warnings": warnings(doc)}
         try:
             job = runner(request.app).submit("ingest", name, work)
         except JobsBusy as e:
             raise ApiError(503, "busy", f"The server is busy: {e}; try again shortly.") from None
         return JSONResponse({"job": job.public()}, status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
     result = await run_in_threadpool(ingest_upload, services, user["name"], name, data)
-    body = {"document": result.document.public(), "status": result.status}
+    body = {"document": result.document.public(), "status": result.status, "warnings": warnings(result.document)}
     return JSONResponse(body, status_code=200 if result.status == "unchanged" else 201)
 
 

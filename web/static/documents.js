@@ -50,6 +50,7 @@
     const link = el("a", { href: `/documents/${encodeURIComponent(d.id)}` }, d.title);
     item.line.replaceChildren(document.createTextNode(T[result.status] + " "), link,
       document.createTextNode(` · ${format(T.pages, { n: d.pages })} · ${format(T.chunks, { n: d.chunks })}`));
+    (result.warnings || []).forEach((w) => item.li.append(el("div", { class: "warning", role: "note" }, w)));
   }
 
   async function upload(file) {
