@@ -152,10 +152,15 @@ def test_approve_reject_edit_versions_and_audit(store, tmp_path):
     assert len(added) == 7 and {r["state"] for r in added} == {"proposed"}
     assert [r["id"] for r in store.add_rows(lumez_rows(), origin="extract", actor="x")] == [r["id"] for r in added]
     first, second, third = added[:3]
-    assert store.approve(first["id"], "sekretarja")["plan_version"] == 1
-    edited = store.edit(second["id"], {"priority": "i moderuar"}, "sekretarja", reason="sipas KVSP")
+    with pytest.raises(PlanError) as own:  # nobody approves a row they proposed
+        store.approve(first["id"], "sekretarja")
+    assert own.value.code == "forbidden" and "person tjetër" in own.value.message
+    assert store.approve(first["id"], "kryetari")["plan_version"] == 1
+    edited = store.edit(second["id"], {"priority": "i moderuar"}, "kryetari", reason="sipas KVSP")
     assert edited["state"] == "edited" and store.plan() == [store.get(first["id"])]
-    assert store.approve(second["id"], "kryetari")["plan_version"] == 2
+    with pytest.raises(PlanError):  # nor a row they edited
+        store.approve(second["id"], "kryetari")
+    assert store.approve(second["id"], "kryetari", own_rows=True)["state"] == "approved"  # local mode: one user
     store.reject(third["id"], "sekretarja", reason="jashtë kompetencës")
     assert [r["id"] for r in store.plan()] == [first["id"], second["id"]]
     assert [r["id"] for r in store.version_rows(1)] == [first["id"]]
@@ -173,7 +178,7 @@ def test_approve_reject_edit_versions_and_audit(store, tmp_path):
 
 def test_october_minutes_update_the_march_plan(store):
     for row in store.add_rows(lumez_rows(), origin="extract", actor="s"):
-        store.approve(row["id"], "s")
+        store.approve(row["id"], "k")
     reports = status_reports(parsed(OCTOBER), "minutes-oct")
     by_row = {}
     for row, report in match_reports(store.plan(), reports):

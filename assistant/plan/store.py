@@ -26,7 +26,8 @@ PENDING = ("proposed", "edited")
 STATUSES = ("not_started", "in_progress", "done", "late")
 
 class PlanError(ValueError):
-    """A change the plan does not allow; `code` is machine-readable ('not_found', 'invalid', 'conflict')."""
+    """A change the plan does not allow; `code` is machine-readable ('not_found', 'invalid', 'conflict',
+    'forbidden')."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -177,12 +178,22 @@ class PlanStore:
         with self.database.transaction():
             return apply(self._locked(row_id))
 
-    def approve(self, row_id: str, actor: str, reason: str | None = None) -> dict:
+    def authors(self, row_id: str) -> set[str]:
+        """Who wrote the row as it stands: whoever proposed it and whoever edited it."""
+        return {r[0] for r in self.db.execute(
+            "SELECT actor FROM plan_events WHERE row_id = ? AND action IN ('propose', 'edit')", (row_id,))}
+
+    def approve(self, row_id: str, actor: str, reason: str | None = None, *, own_rows: bool = False) -> dict:
+        """Nobody approves a row they proposed or edited (a second person must); `own_rows` only for
+        local single-user mode, where there is no second person."""
         def apply(row):
             if row["state"] == "approved":
                 raise PlanError("conflict", "the row is already approved")
             if row["state"] == "rejected":
                 raise PlanError("conflict", "a rejected row cannot be approved; propose it again")
+            if not own_rows and actor in self.authors(row_id):
+                raise PlanError("forbidden", "Nuk mund ta miratoni një rresht që e keni propozuar ose ndryshuar vetë: "
+                                             "duhet ta miratojë një person tjetër.")
             changes = {"state": [row["state"], "approved"]}
             if row.get("origin") == "propose":  # a new row takes the next number of the plan
                 taken = [int(r["nr"]) for r in self.plan() if str(r.get("nr", "")).isdigit()]

@@ -11,14 +11,14 @@ from assistant.plan import export as plan_export
 from assistant.plan.extract import LEVELS, combined_status, extract_plan, match_reports, status_reports
 from assistant.plan.store import STATUSES, PlanError, PlanStore
 from assistant.plan.proposals import propose_rows, retriever_measure_finder
-from web.deps import StoreDep, require_role
+from web.deps import StoreDep, in_local_mode, require_role
 from web.errors import ApiError
 from web.pages import render
 from web.params import Int64, Text
 
 router = APIRouter()
 PRODUCER = "offline-rules"  # the extractive, rule-based backend of assistant/plan.py and proposals.py
-ERRORS = {"not_found": 404, "invalid": 422, "conflict": 409}
+ERRORS = {"not_found": 404, "invalid": 422, "conflict": 409, "forbidden": 403}
 
 
 class DocumentIn(BaseModel):
@@ -150,14 +150,15 @@ def get_row(row_id: str, request: Request):
     return {"row": row, "history": plan.history(row_id)}
 
 
-def _decide(request: Request, action: str, row_id: str, *args):
+def _decide(request: Request, action: str, row_id: str, *args, **kwargs):
     plan = plan_store(request)
-    return {"row": _plan_call(getattr(plan, action), row_id, *args)}
+    return {"row": _plan_call(getattr(plan, action), row_id, *args, **kwargs)}
 
 
 @router.post("/api/plan/rows/{row_id}/approve")
 def approve(row_id: str, request: Request, body: DecisionIn | None = None, user: dict = require_role("secretary")):
-    return _decide(request, "approve", row_id, user["name"], body.reason if body else None)
+    return _decide(request, "approve", row_id, user["name"], body.reason if body else None,
+                   own_rows=in_local_mode(request))  # local mode has one user: no second person to ask
 
 
 @router.post("/api/plan/rows/{row_id}/reject")
