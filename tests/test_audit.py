@@ -95,12 +95,49 @@ def test_verify_finds_a_reordered_chain(db):
 
 
 def test_verify_finds_a_rewritten_entry_by_its_successor(db):
-    """Someone who recomputes the edited entry's own hash breaks the link of the next one."""
+    """Someone who recomputes the edited entry's own hash (with the key file) breaks the link of the next one."""
     entry = audit.entries(db, object_id="r0", action="plan.row.edit")[0]
     entry["details"] = {"ndryshim": "asgjë"}
-    forged = audit.entry_hash(entry["prev_hash"], entry)
+    forged = audit.entry_hash(entry["prev_hash"], entry, audit.chain_key(db))
     tamper(db, f"UPDATE audit_log SET details = '{{\"ndryshim\":\"asgjë\"}}', hash = '{forged}' WHERE id = 2")
     assert [(p.entry_id, p.kind) for p in audit.verify(db)] == [(3, "broken_link")]
+
+
+def test_the_chain_key_is_a_0600_file_beside_the_database_not_in_it(db, settings):
+    key_file = settings.data_dir / audit.KEY_FILE
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    secret = audit.chain_key(db).secret.hex()
+    with sqlite3.connect(db) as conn:
+        dump = "\n".join(conn.iterdump())
+    assert secret not in dump and audit.chain_key(db).since == 1
+
+
+def test_a_chain_recomputed_without_the_key_fails_verify(db):
+    """Someone with the database file but not the key rewrites an entry and recomputes every hash
+    after it, links and all: the plain SHA-256 they can compute is not the keyed one."""
+    rows = list(reversed(audit.entries(db)))
+    rows[1]["details"] = {"ndryshim": "asgjë"}
+    statements, prev = [], audit.GENESIS
+    for entry in rows:
+        entry["prev_hash"] = prev
+        prev = audit.entry_hash(prev, entry)  # no key
+        statements.append(f"UPDATE audit_log SET details = '{audit.canonical(entry['details'])}', "
+                          f"prev_hash = '{entry['prev_hash']}', hash = '{prev}' WHERE id = {entry['id']}")
+    tamper(db, *statements)
+    assert [(p.entry_id, p.kind) for p in audit.verify(db)] == [(1, "edited"), (2, "edited"), (3, "edited"),
+                                                                (4, "edited")]
+
+
+def test_a_cut_of_the_newest_entries_is_found_from_a_noted_head(db, verify_cli, settings, monkeypatch):
+    from web.cli.main import app as kvsp
+
+    noted = audit.head(db)["hash"]
+    # the last two entries removed, and the sequence wound back so that no id seems missing
+    tamper(db, "DELETE FROM audit_log WHERE id >= 3", "UPDATE sqlite_sequence SET seq = 2 WHERE name = 'audit_log'")
+    assert audit.verify(db) == []  # the database alone cannot tell
+    assert [(p.entry_id, p.kind) for p in audit.verify(db, noted)] == [(3, "cut")]
+    broken = CliRunner().invoke(kvsp, ["audit", "verify", "--head", noted])
+    assert broken.exit_code == 1 and "cut:" in broken.output
 
 
 def test_record_joins_the_callers_transaction(settings):
@@ -165,6 +202,10 @@ def test_audit_api_is_for_auditors(app, db, headers):
         assert client.get("/api/audit/verify", headers=headers["auditor"]).json()["ok"] is True
         page = client.get("/audit?action=minutes.draft", headers=headers["auditor"])
         assert page.status_code == 200 and "minutes.draft" in page.text and "plan.row.edit" not in page.text
+        assert f'<code id="audit-head">{audit.head(db)["hash"]}</code>' in page.text  # the whole head, to note
+        noted = audit.head(db)["hash"]
+        assert client.get(f"/api/audit/verify?head={noted}", headers=headers["auditor"]).json()["ok"] is True
+        assert client.get("/api/audit/verify?head=" + "ab" * 32, headers=headers["auditor"]).json()["ok"] is False
         tamper(db, "UPDATE audit_log SET actor = 'dikush' WHERE id = 1")
         chain = client.get("/api/audit/verify", headers=headers["admin"]).json()
         assert chain["ok"] is False and chain["problems"][0]["entry_id"] == 1

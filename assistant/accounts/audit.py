@@ -1,15 +1,24 @@
 """The append-only audit log: who did what to which object, when, each entry chained to the last.
 
-Every entry stores `hash = sha256(prev_hash + canonical JSON of the entry)`, where the entry is
-its id, ts, actor, action, object_type, object_id and details. Triggers refuse UPDATE and DELETE
-so that no code path changes history by accident; the chain is what reveals deliberate edits:
-`verify` recomputes it and reports edited, removed and reordered entries. The ids come from
-AUTOINCREMENT, so a removed last entry still leaves its id in `sqlite_sequence`. The table and its
-triggers are made by the store's migrations (migrations/sqlite/0002_accounts_audit_plan.sql).
+Every entry stores `hash = HMAC-SHA256(key, prev_hash + canonical JSON of the entry)`, where the
+entry is its id, ts, actor, action, object_type, object_id and details. The key lives in the data
+folder beside the database, not in it (audit.key, mode 0600, made at first use): a copy of the
+database alone cannot recompute the chain after an edit. Entries written before the key existed
+keep their plain SHA-256 (the key file records the first entry it signs). Triggers refuse UPDATE
+and DELETE so that no code path changes history by accident; the chain is what reveals deliberate
+edits: `verify` recomputes it and reports edited, removed and reordered entries. The ids come from
+AUTOINCREMENT, so a removed last entry still leaves its id in `sqlite_sequence`; a head hash noted
+elsewhere (the audit page shows it, `kvsp audit verify --head` checks it) also reveals a cut of
+the newest entries. The table and its triggers are made by the store's migrations
+(migrations/sqlite/0002_accounts_audit_plan.sql).
 """
 import hashlib
+import hmac
 import json
+import os
+import secrets
 import sqlite3
+import threading
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,6 +27,9 @@ from assistant.store.database import Database, database
 
 GENESIS = "0" * 64
 FIELDS = ("id", "ts", "actor", "action", "object_type", "object_id", "details")
+KEY_FILE = "audit.key"
+_keys: dict[Path, "ChainKey"] = {}
+_keys_lock = threading.Lock()
 
 Db = Database | Path | str
 
@@ -25,7 +37,7 @@ Db = Database | Path | str
 @dataclass(frozen=True)
 class Problem:
     entry_id: int
-    kind: str  # "edited" | "removed" | "broken_link"
+    kind: str  # "edited" | "removed" | "broken_link" | "cut"
     message: str
 
     def public(self) -> dict:
@@ -37,14 +49,45 @@ def canonical(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def entry_hash(prev_hash: str, entry: dict) -> str:
-    return hashlib.sha256((prev_hash + canonical({k: entry[k] for k in FIELDS})).encode()).hexdigest()
+@dataclass(frozen=True)
+class ChainKey:
+    secret: bytes
+    since: int  # the first entry id signed with `secret`; older ones carry a plain SHA-256
+
+
+def chain_key(db: Db) -> ChainKey:
+    """The data folder's chain key, made on first use (0600, created exclusively so two processes
+    starting together agree on one)."""
+    database_ = database(db)
+    path = database_.path.parent / KEY_FILE
+    with _keys_lock:
+        if path in _keys and path.exists():
+            return _keys[path]
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            seq = database_.connection().execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+            raw = {"key": secrets.token_hex(32), "since": (seq[0] if seq else 0) + 1}
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(raw, f)
+        _keys[path] = ChainKey(bytes.fromhex(raw["key"]), int(raw["since"]))
+        return _keys[path]
+
+
+def entry_hash(prev_hash: str, entry: dict, key: ChainKey | None = None) -> str:
+    message = (prev_hash + canonical({k: entry[k] for k in FIELDS})).encode()
+    if key is not None and entry["id"] >= key.since:
+        return hmac.new(key.secret, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
 
 
 def record(db: Db, actor: str, action: str, object_type: str | None = None, object_id=None,
            details: dict | None = None) -> dict:
     """Append one entry and return it. Inside the caller's open transaction (same thread, same
     data folder) the entry commits or rolls back with the caller's change; otherwise at once."""
+    key = chain_key(db)
     with database(db).transaction() as conn:  # one writer at a time, so two entries never share a parent
         last = conn.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
         seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
@@ -54,7 +97,7 @@ def record(db: Db, actor: str, action: str, object_type: str | None = None, obje
                  "object_id": None if object_id is None else str(object_id),
                  "details": json.loads(canonical(details or {}))}
         entry["prev_hash"] = last[0] if last else GENESIS
-        entry["hash"] = entry_hash(entry["prev_hash"], entry)
+        entry["hash"] = entry_hash(entry["prev_hash"], entry, key)
         conn.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      (*(entry[k] for k in FIELDS[:-1]), canonical(entry["details"]),
                       entry["prev_hash"], entry["hash"]))
@@ -110,9 +153,12 @@ def head(db: Db) -> dict | None:
     return found[0] if found else None
 
 
-def verify(db: Db) -> list[Problem]:
-    """Recompute the chain; an empty list means every entry is as it was written."""
+def verify(db: Db, anchor: str | None = None) -> list[Problem]:
+    """Recompute the chain with the data folder's key; an empty list means every entry is as it was
+    written. `anchor`, a head hash noted earlier (from the audit page or an export), must still be
+    in the chain: otherwise the entries from it on were cut."""
     problems = []
+    key = chain_key(db)
     conn = database(db).connection()
     # the sequence first: an entry written between the two reads is then only an extra row, not a gap
     seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
@@ -122,7 +168,7 @@ def verify(db: Db) -> list[Problem]:
         entry = _entry(row)
         problems += [Problem(missing, "removed", f"entry {missing} is missing")
                      for missing in range(expected_id, entry["id"])]
-        if entry_hash(entry["prev_hash"], entry) != entry["hash"]:
+        if entry_hash(entry["prev_hash"], entry, key) != entry["hash"]:
             problems.append(Problem(entry["id"], "edited", f"entry {entry['id']} does not match its hash"))
         elif entry["prev_hash"] != expected_prev and entry["id"] == expected_id:
             problems.append(Problem(entry["id"], "broken_link",
@@ -130,4 +176,7 @@ def verify(db: Db) -> list[Problem]:
         expected_prev, expected_id = entry["hash"], entry["id"] + 1
     problems += [Problem(missing, "removed", f"entry {missing} is missing")
                  for missing in range(expected_id, (seq[0] if seq else 0) + 1)]
+    if anchor and anchor != GENESIS and not any(row["hash"] == anchor for row in rows):
+        problems.append(Problem(expected_id, "cut", f"the noted head {anchor[:16]}… is no longer in the log: "
+                                                    f"entries after {expected_id - 1} were removed or rewritten"))
     return problems
