@@ -169,6 +169,9 @@ def test_accounts_rules(settings, tokens):
     session = db.new_session("secretary-1")
     db.update_user("secretary-1", password="një-fjalëkalim-i-ri")
     assert db.user_for_session(session) is None  # a new password ends the old sessions
+    assert db.user_for_token(tokens["secretary"]) is None  # and revokes the old tokens
+    assert db.list_tokens("secretary-1") == []
+    assert db.user_for_token(tokens["auditor"]) == {"name": "auditor-1", "role": "auditor"}  # others keep theirs
     db.remove_user("member-1")
     assert db.user_for_token(tokens["member"]) is None
 
@@ -211,3 +214,41 @@ def test_cli_users_add_and_token(cli, settings):
     assert AuthDb(db_path(settings)).user_for_token(token) == {"name": "sekretari", "role": "secretary"}
     assert cli("users", "token", "askush").exit_code == 2
     assert "sekretari\tsecretary\t1 token(s)" in cli("users", "list").output
+
+
+def test_admin_lists_and_revokes_tokens_over_the_api_audited(client, settings, tokens):
+    from assistant.accounts import audit
+
+    admin = bearer(tokens["admin"])
+    second = client.post("/api/users/member-1/tokens", headers=admin).json()
+    listed = client.get("/api/users/member-1/tokens", headers=admin).json()["tokens"]
+    assert {t["id"] for t in listed} == {second["id"], AuthDb(db_path(settings)).list_tokens("member-1")[0]["id"]}
+    assert len(listed) == 2 and not any(tokens["member"] in str(t) or second["token"] in str(t) for t in listed)
+    assert client.get("/api/users/member-1/tokens", headers=bearer(tokens["member"])).status_code == 403
+    assert client.delete(f"/api/users/member-1/tokens/{second['id']}", headers=admin).status_code == 204
+    assert client.get("/api/documents", headers=bearer(second["token"])).status_code == 401
+    assert client.get("/api/documents", headers=bearer(tokens["member"])).status_code == 200  # the other stays
+    assert client.delete(f"/api/users/member-1/tokens/{second['id']}", headers=admin).status_code == 404
+    # a password change revokes every token and session of the user
+    assert client.patch("/api/users/member-1", json={"password": "një-fjalëkalim-i-ri"}, headers=admin).status_code == 200
+    assert client.get("/api/documents", headers=bearer(tokens["member"])).status_code == 401
+    actions = [(e["action"], (e["details"] or {}).get("token_id")) for e in audit.entries(db_path(settings))]
+    assert ("token.create", second["id"]) in actions and ("token.revoke", second["id"]) in actions
+    assert audit.verify(db_path(settings)) == []
+
+
+def test_cli_lists_and_revokes_tokens(cli, settings):
+    assert cli("users", "add", "drejtori", "--role", "admin", "--password", PASSWORD).exit_code == 0
+    first, second = (cli("users", "token", "drejtori").output.strip() for _ in range(2))
+    listed = cli("users", "tokens", "drejtori").output.splitlines()
+    assert len(listed) == 2
+    ids = [line.split("\t")[0] for line in listed]
+    revoked = cli("users", "token-revoke", "drejtori", ids[0])
+    assert revoked.exit_code == 0 and ids[0] in revoked.output
+    db = AuthDb(db_path(settings))
+    assert [db.user_for_token(t) is None for t in (first, second)].count(True) == 1
+    assert cli("users", "token-revoke", "drejtori", ids[0]).exit_code == 2  # gone already
+    left = first if db.user_for_token(first) else second
+    assert cli("users", "token-revoke", "drejtori", left).exit_code == 0  # the token itself names it too
+    assert cli("users", "tokens", "drejtori", "--json").output.strip() == "[]"
+    assert cli("users", "tokens", "askush").exit_code == 2

@@ -24,6 +24,7 @@ ROLES = ("secretary", "member", "auditor", "admin")
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "kvsp_"
+TOKEN_ID_LENGTH = 12  # a token's id: the head of its stored hash, safe to show, list and audit
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
 _hasher = PasswordHasher()
 
@@ -96,9 +97,10 @@ class AuthDb:
                 if user["role"] == "admin" and role != "admin":
                     self._keep_an_admin(conn)
                 conn.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
-            if password_hash is not None:
+            if password_hash is not None:  # a new password ends every way in that the old one gave
                 conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name))
                 conn.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
+                conn.execute("DELETE FROM api_tokens WHERE user_name = ?", (name,))
             return {"name": name, "role": role or user["role"]}
 
     def remove_user(self, name: str) -> None:
@@ -158,6 +160,26 @@ class AuthDb:
                          (_digest(token), name, _now().isoformat(timespec="seconds")))
         return token
 
+    def list_tokens(self, name: str) -> list[dict]:
+        """The user's API tokens as {"id", "created_at"}: never the token, which is not kept."""
+        self._get(self._read(), name)
+        rows = self._read().execute("SELECT token_hash, created_at FROM api_tokens WHERE user_name = ? "
+                                    "ORDER BY created_at, token_hash", (name,)).fetchall()
+        return [{"id": row["token_hash"][:TOKEN_ID_LENGTH], "created_at": row["created_at"]} for row in rows]
+
+    def revoke_token(self, name: str, token_id: str) -> str:
+        """Revoke one of the user's tokens, named by its id (or given whole); returns its id."""
+        if token_id.startswith(TOKEN_PREFIX):
+            token_id = token_id_of(token_id)
+        with self.db.transaction() as conn:
+            self._get(conn, name)
+            hashes = [row[0] for row in conn.execute("SELECT token_hash FROM api_tokens WHERE user_name = ?", (name,))
+                      if row[0][:TOKEN_ID_LENGTH] == token_id]
+            if len(hashes) != 1:
+                raise AuthError("not_found", f"{name!r} has no token {token_id!r}.")
+            conn.execute("DELETE FROM api_tokens WHERE token_hash = ?", (hashes[0],))
+        return token_id
+
     def user_for_token(self, token: str) -> dict | None:
         row = self._read().execute("SELECT u.name, u.role FROM api_tokens t JOIN users u ON u.name = t.user_name "
                                    "WHERE t.token_hash = ?", (_digest(token),)).fetchone()
@@ -181,6 +203,11 @@ class AuthDb:
     def end_session(self, session_id: str) -> None:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM sessions WHERE session_hash = ?", (_digest(session_id),))
+
+
+def token_id_of(token: str) -> str:
+    """The id under which a token is listed and revoked."""
+    return _digest(token)[:TOKEN_ID_LENGTH]
 
 
 def _check_role(role: str) -> None:

@@ -6,7 +6,7 @@ from enum import Enum
 import typer
 
 from assistant.accounts import audit
-from assistant.accounts.auth import ROLES, AuthDb, AuthError, db_path
+from assistant.accounts.auth import ROLES, AuthDb, AuthError, db_path, token_id_of
 from assistant.core.settings import get_settings
 
 
@@ -49,8 +49,35 @@ def register(app: typer.Typer) -> None:
         except AuthError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
-        audit.record(db, _cli_actor(), "token.create", "user", name)
+        audit.record(db, _cli_actor(), "token.create", "user", name, {"token_id": token_id_of(token)})
         typer.echo(token)
+
+    @users.command("tokens")
+    def users_tokens(name: str, as_json: bool = typer.Option(False, "--json")):
+        """List NAME's API tokens by id and date (a token itself is shown only when it is made)."""
+        try:
+            found = AuthDb(db_path(get_settings())).list_tokens(name)
+        except AuthError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        if as_json:
+            typer.echo(json.dumps(found))
+            return
+        for token in found:
+            typer.echo(f"{token['id']}\tsince {token['created_at']}")
+
+    @users.command("token-revoke")
+    def users_token_revoke(name: str, token_id: str = typer.Argument(..., metavar="ID",
+                                                                     help="The id `kvsp users tokens` lists, or the token.")):
+        """Revoke one of NAME's API tokens."""
+        db = db_path(get_settings())
+        try:
+            revoked = AuthDb(db).revoke_token(name, token_id)
+        except AuthError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        audit.record(db, _cli_actor(), "token.revoke", "user", name, {"token_id": revoked})
+        typer.echo(f"revoked {revoked}")
 
     @users.command("list")
     def users_list(as_json: bool = typer.Option(False, "--json")):
@@ -63,10 +90,12 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{user['name']}\t{user['role']}\t{user['tokens']} token(s)\tsince {user['created_at']}")
 
     @audit_app.command("verify")
-    def audit_verify(as_json: bool = typer.Option(False, "--json")):
-        """Recompute the hash chain; exit 1 and list the bad entries when it is broken."""
+    def audit_verify(as_json: bool = typer.Option(False, "--json"),
+                     head: str | None = typer.Option(None, "--head", help="A head hash noted earlier (audit page, "
+                                                                          "an export): it must still be in the log.")):
+        """Recompute the keyed hash chain; exit 1 and list the bad entries when it is broken."""
         db = db_path(get_settings())
-        problems = audit.verify(db)
+        problems = audit.verify(db, head)
         last = audit.head(db)
         if as_json:
             typer.echo(json.dumps({"ok": not problems, "entries": last["id"] if last else 0,

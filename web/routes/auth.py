@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
 from assistant.accounts import audit
-from assistant.accounts.auth import ROLES, AuthError, db_path
+from assistant.accounts.auth import ROLES, AuthError, db_path, token_id_of
 from web.deps import SESSION_COOKIE, CurrentUser, auth_db, current_user, in_local_mode, require_role
 from web.errors import ApiError, error_response
 from web.pages import render
@@ -186,8 +186,10 @@ def change_user(request: Request, name: str, body: UserChange, user: dict = requ
         changed = auth_db(request).update_user(name, role=body.role, password=body.password)
     except AuthError as exc:
         raise _api_error(exc) from exc
+    # a password change also ends the user's sessions and revokes their tokens (AuthDb.update_user)
     _log(request, user["name"], "user.update", name,
-         {"role": body.role, "password_changed": body.password is not None})
+         {"role": body.role, "password_changed": body.password is not None,
+          **({"sessions_and_tokens_revoked": True} if body.password is not None else {})})
     return {"user": changed}
 
 
@@ -208,5 +210,24 @@ def new_token(request: Request, name: str, user: dict = require_role("admin")):
         token = auth_db(request).new_token(name)
     except AuthError as exc:
         raise _api_error(exc) from exc
-    _log(request, user["name"], "token.create", name)
-    return {"token": token}
+    _log(request, user["name"], "token.create", name, {"token_id": token_id_of(token)})
+    return {"token": token, "id": token_id_of(token)}
+
+
+@router.get("/api/users/{name}/tokens")
+def list_tokens(request: Request, name: str, user: dict = require_role("admin")):
+    """The user's tokens by id and date; a token itself is shown only when it is made."""
+    try:
+        return {"tokens": auth_db(request).list_tokens(name)}
+    except AuthError as exc:
+        raise _api_error(exc) from exc
+
+
+@router.delete("/api/users/{name}/tokens/{token_id}", status_code=204)
+def revoke_token(request: Request, name: str, token_id: str, user: dict = require_role("admin")):
+    try:
+        revoked = auth_db(request).revoke_token(name, token_id)
+    except AuthError as exc:
+        raise _api_error(exc) from exc
+    _log(request, user["name"], "token.revoke", name, {"token_id": revoked})
+    return Response(status_code=204)
