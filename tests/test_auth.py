@@ -7,7 +7,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from assistant.accounts.auth import ROLES, AuthDb, AuthError, db_path, local_mode
+from assistant.accounts.auth import ROLES, AuthDb, AuthError, db_path, local_mode, token_id_of
 from assistant.core.settings import get_settings
 
 PASSWORD = "fjalëkalim-i-gjatë"
@@ -222,7 +222,7 @@ def test_admin_lists_and_revokes_tokens_over_the_api_audited(client, settings, t
     admin = bearer(tokens["admin"])
     second = client.post("/api/users/member-1/tokens", headers=admin).json()
     listed = client.get("/api/users/member-1/tokens", headers=admin).json()["tokens"]
-    assert {t["id"] for t in listed} == {second["id"], AuthDb(db_path(settings)).list_tokens("member-1")[0]["id"]}
+    assert {t["id"] for t in listed} == {second["id"], token_id_of(tokens["member"])}
     assert len(listed) == 2 and not any(tokens["member"] in str(t) or second["token"] in str(t) for t in listed)
     assert client.get("/api/users/member-1/tokens", headers=bearer(tokens["member"])).status_code == 403
     assert client.delete(f"/api/users/member-1/tokens/{second['id']}", headers=admin).status_code == 204
