@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.answers import evidence as support
+from assistant.answers import sentence_evidence as sentences
 from assistant.search.albanian import (english_function_words, fold, glossary, lexical_tokens, stem, stop_words,
                                       translations, words)
 
@@ -19,11 +20,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 DEFAULT_K = 10  # passages retrieved to answer from
 MAX_SENTENCES = 3
-KEEP_RATIO = 0.5  # a further sentence joins the answer when it scores this close to the best
+KEEP_RATIO = 0.5  # a further sentence joins the answer when its probability is this close to the best's
 SEE_ALSO = 3
-HIT_WEIGHT = 0.3  # share of a sentence's score that comes from its passage's retrieval score
-LENGTH_FREE, LENGTH_EXPONENT = 20, 0.3  # longer sentences hold query terms by chance: damp them
-FORM_PENALTY = 0.3
+STRONG_RANK = 5  # a passage retrieval ranked this high can speak for its document in a disagreement
 # Partial credit for a query term found near the sentence rather than in it.
 SECTION_CREDIT, CHUNK_CREDIT = 0.5, 0.35
 MIN_SENTENCE_WORDS = 5  # shorter pieces (labels, list letters) are joined with what follows
@@ -262,6 +261,13 @@ def query_terms(question: str, lang: str) -> list[str]:
     return sorted(set().union(*english_word_stems(question), name_terms(question, lang)))
 
 
+def focus_terms(question: str, lang: str, n: int = 2) -> list[frozenset[str]]:
+    """The stems of the question's first content words: what it asks about ("Cila organizatë …")."""
+    if lang == "en":
+        return english_word_stems(question)[:n]
+    return [frozenset({t}) for t in lexical_tokens(question)[:n]]
+
+
 def name_terms(question: str, lang: str) -> list[str]:
     """Stems of the names a question mentions: capitalised words after the first (Fier,
     Elbasan, KVSP), minus English words the glossary translates ("Measure 12")."""
@@ -292,9 +298,9 @@ def english_word_stems(question: str) -> list[frozenset[str]]:
 
 def score(question: str, lang: str, hits, cands: list[Candidate]) -> dict[str, float]:
     """Fill each candidate's coverage (IDF-weighted share of query terms found in it, with
-    partial credit for terms in its section path or elsewhere in its passage) and score
-    (coverage blended with the passage's fused retrieval score). Returns each query term's
-    IDF weight."""
+    partial credit for terms in its section path or elsewhere in its passage) and score: the
+    fitted sentence model's probability that it is the sentence that answers, over this
+    question's candidates (sentence_evidence.py). Returns each query term's IDF weight."""
     terms = query_terms(question, lang)
     if not terms or not cands:
         return {t: 1.0 for t in terms}
@@ -307,8 +313,6 @@ def score(question: str, lang: str, hits, cands: list[Candidate]) -> dict[str, f
         chunk_tokens.setdefault(c.hit_rank, set()).update(c.tokens)
     section_tokens = {r: set(lexical_tokens(" ".join(h.chunk.section or []) + " " + (h.chunk.title or "")))
                       for r, h in enumerate(hits)}
-    lo, hi = min(h.score for h in hits), max(h.score for h in hits)
-    rel = [(h.score - lo) / (hi - lo) if hi > lo else 1.0 for h in hits]
     for c in cands:
         got = 0.0
         for t in terms:
@@ -319,18 +323,10 @@ def score(question: str, lang: str, hits, cands: list[Candidate]) -> dict[str, f
             elif t in chunk_tokens[c.hit_rank]:
                 got += CHUNK_CREDIT * weight[t]
         c.coverage = got / total
-        length = (LENGTH_FREE / max(LENGTH_FREE, len(c.tokens))) ** LENGTH_EXPONENT
-        c.score = c.coverage * length * _form(c.text) * (1 - HIT_WEIGHT + HIT_WEIGHT * rel[c.hit_rank])
+    feats = sentences.features(question, lang, cands, hits, weight, focus_terms(question, lang), _incomplete)
+    for c, p in zip(cands, sentences.probabilities(lang, feats)):
+        c.score = p
     return weight
-
-
-def _form(text: str) -> float:
-    """References (URLs, page citations) and all-capital titles rarely answer anything."""
-    letters = [ch for ch in text if ch.isalpha()]
-    shouting = letters and sum(ch.isupper() for ch in letters) > 0.6 * len(letters)
-    if shouting or re.search(r"https?:|www\.|\bfq\.\s*\d", text):
-        return FORM_PENALTY
-    return 1.0
 
 
 def select(cands: list[Candidate], compare: bool = False) -> list[Candidate]:
@@ -418,9 +414,9 @@ def disagreements(chosen: list[Candidate], cands: list[Candidate]) -> list[tuple
     if not chosen or best <= 0:
         return []
     # strong: holds the question's terms nearly as well as the best sentence, in a passage that
-    # retrieval ranked reasonably; the figures of such sentences are about the same thing
+    # retrieval ranked among the first; the figures of such sentences are about the same thing
     strong = [c for c in sorted(cands, key=lambda c: -c.score)
-              if c.coverage >= KEEP_RATIO * best and c.score >= 0.5 * chosen[0].score]
+              if c.coverage >= KEEP_RATIO * best and c.hit_rank < STRONG_RANK]
     said: dict[str, dict[str, Candidate]] = {}
     for c in strong:  # one voice per document: a document's own figures are different things
         for key in figures(c.text):
