@@ -234,3 +234,12 @@ def test_cli_ask_prints_answer_and_numbered_sources(services, monkeypatch):
     assert out.exit_code == 0, out.output
     assert "[1]" in out.output and "Burimet:" in out.output and "faqja" in out.output
     assert json.loads(data.output)["citations"][0]["n"] == 1
+
+
+def test_a_news_date_stamp_is_no_part_of_the_answer_sentence_but_a_date_in_the_minutes_is():
+    stamped = "2018/12/05 - 4:39 Këshilli Komunal për Siguri në Bashkësi i Komunës u mblodh sot në Podujevë."
+    assert [stamped[a:b] for a, b in split_sentences(stamped)] == [stamped[18:]]
+    english = "Friday , February 23 2018 Bashkia e Elbasanit merr pjesë në takimin e komiteteve."
+    assert [english[a:b] for a, b in split_sentences(english)] == [english[26:]]
+    minutes = "12.03.2024 Mbledhja e KVSP-së u zhvillua në sallën e Bashkisë."
+    assert [minutes[a:b] for a, b in split_sentences(minutes)] == [minutes]

@@ -121,9 +121,25 @@ def _split_soft(text: str, a: int, b: int) -> list[tuple[int, int]]:
     return out
 
 
+_MONTH = (r"(?:janar|shkurt|mars|prill|maj|qershor|korrik|gusht|shtator|tetor|n[eë]ntor|dhjetor|January|February|March|"
+          r"April|May|June|July|August|September|October|November|December)\w*")
+_WEEKDAY = r"(?:(?:e\s+)?(?:h[eë]n[eë]|mart[eë]|m[eë]rkur[eë]|enjte|premte|shtun[eë]|diel)|\w+day)"
+# A news item's date stamp glued before its first sentence: "2018/12/05 - 4:39 Këshilli …",
+# "Friday , February 23 2018 Bashkia …": cut off, so the answer quotes the sentence only.
+_DATE = rf"(?:\d{{4}}/\d{{1,2}}/\d{{1,2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})"
+_TIME = r"\s*[-–,]?\s*\d{1,2}:\d{2}"
+# only a stamp that reads as one (a weekday before, a time after, or yyyy/mm/dd): a plain date
+# opening a line of minutes ("12.03.2024 u mblodh …") is what a "kur" question asks for
+_DATESTAMP = re.compile(rf"(?:{_WEEKDAY}\s*,?\s*{_DATE}(?:{_TIME})?|{_DATE}{_TIME}|\d{{4}}/\d{{1,2}}/\d{{1,2}})"
+                        r"\s*[-–|/]?\s+(?=[A-ZËÇ])", re.I)
+
+
 def _trim(text: str, a: int, b: int) -> tuple[int, int] | None:
     while a < b and text[a].isspace():
         a += 1
+    stamp = _DATESTAMP.match(text, a, b)
+    if stamp and re.search(r"\w{3}", text[stamp.end():b]):
+        a = stamp.end()
     while b > a and text[b - 1].isspace():
         b -= 1
     return (a, b) if re.search(r"\w", text[a:b]) else None
