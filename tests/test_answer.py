@@ -243,3 +243,25 @@ def test_a_news_date_stamp_is_no_part_of_the_answer_sentence_but_a_date_in_the_m
     assert [english[a:b] for a, b in split_sentences(english)] == [english[26:]]
     minutes = "12.03.2024 Mbledhja e KVSP-së u zhvillua në sallën e Bashkisë."
     assert [minutes[a:b] for a, b in split_sentences(minutes)] == [minutes]
+
+
+def test_a_follow_up_is_read_with_the_question_before_it(services):
+    """'Po sa shpesh mblidhet?' names no subject: alone the documents cannot answer it; after a
+    question about the council it is about the council. A question that stands alone keeps its reading."""
+    alone, _ = ask(services, "Po sa shpesh mblidhet?")
+    assert alone.abstained
+    follow, artifact_id = ask(services, "Po sa shpesh mblidhet?", history=("Cilët janë anëtarët e KVSP-së?",))
+    assert not follow.abstained and follow.context == "Cilët janë anëtarët e KVSP-së?"
+    assert re.search(r"\b(?:2|dy) herë në vit", follow.answer)
+    stored = services.store.get_artifact(artifact_id)
+    assert stored["history"] == ["Cilët janë anëtarët e KVSP-së?"] and stored["context"] == follow.context
+    own, _ = ask(services, "Kush janë anëtarët e KVSP-së?", history=("Sa shpesh mblidhet KVSP-ja?",))
+    assert not own.abstained and own.context == ""
+
+
+def test_the_ask_route_takes_the_conversation_and_bounds_it(client):
+    body = client.post("/api/ask", json={"question": "Po sa shpesh mblidhet?",
+                                         "history": ["Cilët janë anëtarët e KVSP-së?"]}).json()
+    assert not body["abstained"] and body["context"] == "Cilët janë anëtarët e KVSP-së?"
+    assert client.post("/api/ask", json={"question": "Po?", "history": "jo listë"}).status_code == 422
+    assert client.post("/api/ask", json={"question": "Po?", "history": ["x"] * 11}).status_code == 422

@@ -22,6 +22,7 @@ DEFAULT_K = 10  # passages retrieved to answer from
 MAX_SENTENCES = 3
 KEEP_RATIO = 0.5  # a further sentence joins the answer when its probability is this close to the best's
 SEE_ALSO = 3
+CONTEXT_WEIGHT = 0.5  # a follow-up's subject, taken from the question before, counts half
 STRONG_RANK = 5  # a passage retrieval ranked this high can speak for its document in a disagreement
 # Partial credit for a query term found near the sentence rather than in it.
 SECTION_CREDIT, CHUNK_CREDIT = 0.5, 0.35
@@ -172,11 +173,13 @@ class Answer:
     backend: str = "offline"
     disagreement: list[dict] = field(default_factory=list)
     features: dict = field(default_factory=dict)  # what the abstention model saw (evidence.py)
+    context: str = ""  # the earlier question a follow-up was read with
 
     def public(self) -> dict:
         return {"answer": self.answer, "abstained": self.abstained, "lang": self.lang,
                 "backend": self.backend, "evidence": round(self.evidence, 3),
-                "disagreement": self.disagreement, "citations": [asdict(c) for c in self.citations]}
+                "disagreement": self.disagreement, "context": self.context,
+                "citations": [asdict(c) for c in self.citations]}
 
 
 @dataclass
@@ -312,17 +315,19 @@ def english_word_stems(question: str) -> list[frozenset[str]]:
             if w not in skip and (len(w) > 1 or w.isdigit())]
 
 
-def score(question: str, lang: str, hits, cands: list[Candidate]) -> dict[str, float]:
+def score(question: str, lang: str, hits, cands: list[Candidate], context: str = "") -> dict[str, float]:
     """Fill each candidate's coverage (IDF-weighted share of query terms found in it, with
     partial credit for terms in its section path or elsewhere in its passage) and score: the
     fitted sentence model's probability that it is the sentence that answers, over this
-    question's candidates (sentence_evidence.py). Returns each query term's IDF weight."""
-    terms = query_terms(question, lang)
+    question's candidates (sentence_evidence.py). `context`: the question a follow-up follows,
+    whose terms name the subject at a lower weight. Returns each query term's IDF weight."""
+    own = query_terms(question, lang)
+    terms = sorted(set(own) | set(query_terms(context, lang) if context else ()))
     if not terms or not cands:
         return {t: 1.0 for t in terms}
     m = len(cands)
     df = {t: sum(t in c.tokens for c in cands) for t in terms}
-    weight = {t: math.log(1 + m / (1 + df[t])) for t in terms}
+    weight = {t: math.log(1 + m / (1 + df[t])) * (1.0 if t in own else CONTEXT_WEIGHT) for t in terms}
     total = sum(weight.values())
     chunk_tokens = {}
     for c in cands:
@@ -366,6 +371,12 @@ def select(cands: list[Candidate], compare: bool = False) -> list[Candidate]:
             continue
         chosen.append(c)
     return chosen
+
+
+def is_follow_up(question: str) -> bool:
+    """'Po kush e kryeson?', 'And who chairs it?': it opens with a word that continues the talk."""
+    f = " ".join(words(question))
+    return any(f == m or f.startswith(m + " ") for m in (fold(w) for w in _words()["continuation_markers"]))
 
 
 def is_comparison(question: str) -> bool:
@@ -455,15 +466,16 @@ def _with_marker(sentence: str, n: int) -> str:
 
 
 def compose(question: str, hits, doc_texts: dict[str, str], lang: str | None = None,
-            unknown: list[str] = (), threshold: float | None = None, known: float | None = None) -> Answer:
+            unknown: list[str] = (), threshold: float | None = None, known: float | None = None,
+            context: str = "") -> Answer:
     """Answer `question` from `hits` (best first) whose documents' stored texts are `doc_texts`.
     `unknown`: names in the question that no stored document mentions (see `unknown_names`);
-    `known`: for an English question, the share of its words the documents know (`known_share`).
-    The answer abstains when the calibrated support probability (evidence.py) is below
+    `known`: for an English question, the share of its words the documents know (`known_share`);
+    `context`: the question a follow-up follows (see `score`). The answer abstains when the calibrated support probability (evidence.py) is below
     `threshold` (default: the fitted model's)."""
     lang = lang or question_lang(question)
     cands = candidates(hits, doc_texts)
-    weight = score(question, lang, hits, cands)
+    weight = score(question, lang, hits, cands, context)
     best = max(cands, key=lambda c: c.score, default=None)
     passage = set(lexical_tokens(hits[best.hit_rank].chunk.text)) | best.tokens if best else set()
     names = list(dict.fromkeys(name_terms(question, lang) + support.number_terms(question)))

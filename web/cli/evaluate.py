@@ -22,8 +22,8 @@ def inprocess_qa(services):
     def search(q: str, k: int) -> list[dict]:
         return search_results(services, q, k, None)
 
-    def ask(q: str) -> dict:
-        result, artifact_id = answer.ask(services, q.strip(), producer="eval")
+    def ask(q: str, history: tuple[str, ...] = ()) -> dict:
+        result, artifact_id = answer.ask(services, q.strip(), producer="eval", history=history)
         return {**result.public(), "artifact_id": artifact_id}
 
     return search, ask
