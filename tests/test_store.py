@@ -272,12 +272,14 @@ def test_backends_rank_alike(tmp_path, request):
 
 def test_migrations_apply_once(pg_url):
     with psycopg.connect(pg_url) as conn:
-        assert migrations.apply(conn) == ["0001_initial", "0002_accounts_audit_plan"]
+        names = ["0001_initial", "0002_accounts_audit_plan", "0003_audit_sequence"]
+        assert migrations.apply(conn) == names
         assert migrations.apply(conn) == []
-        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")] == [
-            "0001_initial", "0002_accounts_audit_plan"]
-        conn.execute("INSERT INTO audit_log (ts, actor, action, details, prev_hash, hash)"
-                     " VALUES ('t', 'a', 'x', '{}', 'p', 'h')")
+        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")] == names
+        for _ in range(2):
+            conn.execute("INSERT INTO audit_log (ts, actor, action, details, prev_hash, hash)"
+                         " VALUES ('t', 'a', 'x', '{}', 'p', 'h')")
+        assert conn.execute("SELECT seq FROM audit_sequence WHERE name = 'audit_log'").fetchone()[0] == 2
         with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
             conn.execute("DELETE FROM audit_log")
 
