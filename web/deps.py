@@ -38,7 +38,6 @@ def get_database(request: Request):
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ServicesDep = Annotated[object, Depends(get_services)]
-DatabaseDep = Annotated[object, Depends(get_database)]
 
 
 def auth_db(request: Request) -> AuthDb:
