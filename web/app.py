@@ -17,11 +17,9 @@ def build_services(settings: Settings) -> Services:
     from assistant.core.ingestion import lexical_string
     from assistant.search.retrieve import Retriever
     from assistant.store import open_store
-    from assistant.store.database import DB_FILE, open_database
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    open_database(settings.data_dir / DB_FILE)  # migrated here, at start, never on a request
-    store = open_store(settings)
+    store = open_store(settings)  # its database is migrated here, at start, never on a request
     store.ensure_lexical(normalisation_version(), lambda c: lexical_string(c.section, c.text))
     embedder = make_embedder(settings)
     return Services(settings=settings, store=store, embedder=embedder, retriever=Retriever(store, embedder))

@@ -4,22 +4,32 @@ Every entry stores `hash = sha256(prev_hash + canonical JSON of the entry)`, whe
 its id, ts, actor, action, object_type, object_id and details. Triggers refuse UPDATE and DELETE
 so that no code path changes history by accident; the chain is what reveals deliberate edits:
 `verify` recomputes it and reports edited, removed and reordered entries. The ids come from
-AUTOINCREMENT, so a removed last entry still leaves its id in `sqlite_sequence`. The table and its
-triggers are made by the store's migrations (migrations/sqlite/0002_accounts_audit_plan.sql).
+AUTOINCREMENT, so a removed last entry still leaves its id in `sqlite_sequence` (in PostgreSQL a
+trigger keeps `audit_sequence` alike). The table and its triggers are made by the store's
+migrations (migrations/{sqlite,postgres}/0002_accounts_audit_plan.sql); with KVSP_DATABASE_URL the
+log is in PostgreSQL, one chain for every host.
 """
 import hashlib
 import json
-import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from assistant.store.database import Database, database
+
+if TYPE_CHECKING:  # psycopg is the optional `postgres` extra
+    from assistant.store.pg_database import PostgresDatabase
 
 GENESIS = "0" * 64
 FIELDS = ("id", "ts", "actor", "action", "object_type", "object_id", "details")
+# the two things the engines spell differently; every other statement is shared
+SEQUENCE = {"sqlite": "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'",
+            "postgres": "SELECT seq FROM audit_sequence WHERE name = 'audit_log'"}
+ARTIFACT_ID = {"sqlite": "json_extract(details, '$.artifact_id')", "postgres": "(details::jsonb ->> 'artifact_id')"}
 
-Db = Database | Path | str
+Db = "Database | PostgresDatabase | Path | str"
 
 
 @dataclass(frozen=True)
@@ -45,9 +55,10 @@ def record(db: Db, actor: str, action: str, object_type: str | None = None, obje
            details: dict | None = None) -> dict:
     """Append one entry and return it. Inside the caller's open transaction (same thread, same
     data folder) the entry commits or rolls back with the caller's change; otherwise at once."""
-    with database(db).transaction() as conn:  # one writer at a time, so two entries never share a parent
+    db = database(db)
+    with db.transaction() as conn:  # one writer at a time, so two entries never share a parent
         last = conn.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+        seq = conn.execute(SEQUENCE[db.engine]).fetchone()
         entry = {"id": (seq[0] if seq else 0) + 1,
                  "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                  "actor": actor, "action": action, "object_type": object_type,
@@ -61,7 +72,7 @@ def record(db: Db, actor: str, action: str, object_type: str | None = None, obje
     return entry
 
 
-def _entry(row: sqlite3.Row | tuple) -> dict:
+def _entry(row: tuple) -> dict:
     entry = dict(zip((*FIELDS, "prev_hash", "hash"), row))
     entry["details"] = json.loads(entry["details"])
     return entry
@@ -85,13 +96,14 @@ def entries(db: Db, *, actor: str | None = None, action: str | None = None, obje
     """Entries matching every given filter, newest first. `object_id` also matches entries whose
     details name it as `artifact_id` (an approval of one row of a stored proposal, say);
     `since` and `until` are ISO dates or datetimes, `until` exclusive for a datetime, inclusive for a date."""
+    db = database(db)
     where, args = [], []
     for column, value in (("actor", actor), ("action", action), ("object_type", object_type)):
         if value:
             where.append(f"{column} = ?")
             args.append(value)
     if object_id:
-        where.append("(object_id = ? OR json_extract(details, '$.artifact_id') = ?)")
+        where.append(f"(object_id = ? OR {ARTIFACT_ID[db.engine]} = ?)")
         args += [object_id, object_id]
     if since:
         where.append("ts >= ?")
@@ -101,7 +113,7 @@ def entries(db: Db, *, actor: str | None = None, action: str | None = None, obje
         args.append(_bound(until, upper=True))
     sql = ("SELECT * FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY id DESC LIMIT ? OFFSET ?")
-    return [_entry(row) for row in database(db).connection().execute(sql, (*args, limit, offset)).fetchall()]
+    return [_entry(row) for row in db.connection().execute(sql, (*args, limit, offset)).fetchall()]
 
 
 def head(db: Db) -> dict | None:
@@ -113,9 +125,10 @@ def head(db: Db) -> dict | None:
 def verify(db: Db) -> list[Problem]:
     """Recompute the chain; an empty list means every entry is as it was written."""
     problems = []
-    conn = database(db).connection()
+    db = database(db)
+    conn = db.connection()
     # the sequence first: an entry written between the two reads is then only an extra row, not a gap
-    seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+    seq = conn.execute(SEQUENCE[db.engine]).fetchone()
     rows = conn.execute("SELECT * FROM audit_log ORDER BY id").fetchall()
     expected_prev, expected_id = GENESIS, 1
     for row in rows:

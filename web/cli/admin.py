@@ -6,8 +6,9 @@ from enum import Enum
 import typer
 
 from assistant.accounts import audit
-from assistant.accounts.auth import ROLES, AuthDb, AuthError, db_path
+from assistant.accounts.auth import ROLES, AuthDb, AuthError
 from assistant.core.settings import get_settings
+from assistant.store import open_database
 
 
 Role = Enum("Role", {role: role for role in ROLES}, type=str)
@@ -31,7 +32,7 @@ def register(app: typer.Typer) -> None:
         """Create an account."""
         if password is None:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-        db = db_path(get_settings())
+        db = open_database(get_settings())
         try:
             user = AuthDb(db).add_user(name, role.value, password)
         except AuthError as exc:
@@ -43,7 +44,7 @@ def register(app: typer.Typer) -> None:
     @users.command("token")
     def users_token(name: str):
         """Print a new API token for NAME (for scripts: `Authorization: Bearer <token>`)."""
-        db = db_path(get_settings())
+        db = open_database(get_settings())
         try:
             token = AuthDb(db).new_token(name)
         except AuthError as exc:
@@ -55,7 +56,7 @@ def register(app: typer.Typer) -> None:
     @users.command("list")
     def users_list(as_json: bool = typer.Option(False, "--json")):
         """List the accounts."""
-        found = AuthDb(db_path(get_settings())).list_users()
+        found = AuthDb(open_database(get_settings())).list_users()
         if as_json:
             typer.echo(json.dumps(found, ensure_ascii=False))
             return
@@ -65,7 +66,7 @@ def register(app: typer.Typer) -> None:
     @audit_app.command("verify")
     def audit_verify(as_json: bool = typer.Option(False, "--json")):
         """Recompute the hash chain; exit 1 and list the bad entries when it is broken."""
-        db = db_path(get_settings())
+        db = open_database(get_settings())
         problems = audit.verify(db)
         last = audit.head(db)
         if as_json:
