@@ -7,7 +7,6 @@ from fastapi.staticfiles import StaticFiles
 from assistant.core.services import Services
 from assistant.core.settings import Settings, get_settings
 from web import errors, params, security
-from web.pages import templates
 from web.throttle import LoginThrottle
 
 
@@ -33,7 +32,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     app.state.services = services or build_services(settings)
     app.state.login_throttle = LoginThrottle()
-    templates.env.globals["csrf_token"] = security.page_csrf_token
     errors.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
