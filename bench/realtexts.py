@@ -1,6 +1,7 @@
 """Answers on real published texts: the bundled corpus plus bench/realtexts/docs (news and
 notices about KVSP / KKSB meetings), questions in bench/realtexts/questions-*.jsonl split by
-document into dev (tune) and test (report). Prints hit@5, answer_cites_gold, quote_is_gold,
+document into dev (tune) and test (report); a follow-up is asked with its conversation's earlier
+questions (`history`), as the chat page sends them (--no-history: alone). Prints hit@5, answer_cites_gold, quote_is_gold,
 false abstention and unanswerable refused per split and language, scored as
 shared/eval/run_qa.py scores them (assistant/evaluation/qa.py), through the same in-process
 answer path as `/api/ask`.
@@ -47,13 +48,21 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "out" / "realtexts-data")
     ap.add_argument("--split", default="both", choices=("dev", "test", "both"))
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--no-history", action="store_true", help="ask follow-ups without their earlier questions")
     args = ap.parse_args()
 
     from assistant.evaluation.qa import run_qa, summarize
     from web.cli.evaluate import inprocess_qa
 
     svc = services_for(args.data)
-    search, ask = inprocess_qa(svc)
+    search, ask_one = inprocess_qa(svc)
+    # a follow-up is asked as the chat page asks it: with the conversation's earlier questions
+    history = {}
+    for it in load("both"):
+        history[it["question"]] = tuple(h["question"] for h in it.get("history", []))
+        if it.get("question_en"):
+            history[it["question_en"]] = tuple(h["question"] for h in it.get("history_en", []))
+    ask = (lambda q: ask_one(q, history.get(q, ()))) if not args.no_history else ask_one
     out = {}
     splits = ("dev", "test") if args.split == "both" else (args.split,)
     for split in splits:

@@ -234,3 +234,34 @@ def test_cli_ask_prints_answer_and_numbered_sources(services, monkeypatch):
     assert out.exit_code == 0, out.output
     assert "[1]" in out.output and "Burimet:" in out.output and "faqja" in out.output
     assert json.loads(data.output)["citations"][0]["n"] == 1
+
+
+def test_a_news_date_stamp_is_no_part_of_the_answer_sentence_but_a_date_in_the_minutes_is():
+    stamped = "2018/12/05 - 4:39 Këshilli Komunal për Siguri në Bashkësi i Komunës u mblodh sot në Podujevë."
+    assert [stamped[a:b] for a, b in split_sentences(stamped)] == [stamped[18:]]
+    english = "Friday , February 23 2018 Bashkia e Elbasanit merr pjesë në takimin e komiteteve."
+    assert [english[a:b] for a, b in split_sentences(english)] == [english[26:]]
+    minutes = "12.03.2024 Mbledhja e KVSP-së u zhvillua në sallën e Bashkisë."
+    assert [minutes[a:b] for a, b in split_sentences(minutes)] == [minutes]
+
+
+def test_a_follow_up_is_read_with_the_question_before_it(services):
+    """'Po sa shpesh mblidhet?' names no subject: alone the documents cannot answer it; after a
+    question about the council it is about the council. A question that stands alone keeps its reading."""
+    alone, _ = ask(services, "Po sa shpesh mblidhet?")
+    assert alone.abstained
+    follow, artifact_id = ask(services, "Po sa shpesh mblidhet?", history=("Cilët janë anëtarët e KVSP-së?",))
+    assert not follow.abstained and follow.context == "Cilët janë anëtarët e KVSP-së?"
+    assert re.search(r"\b(?:2|dy) herë në vit", follow.answer)
+    stored = services.store.get_artifact(artifact_id)
+    assert stored["history"] == ["Cilët janë anëtarët e KVSP-së?"] and stored["context"] == follow.context
+    own, _ = ask(services, "Kush janë anëtarët e KVSP-së?", history=("Sa shpesh mblidhet KVSP-ja?",))
+    assert not own.abstained and own.context == ""
+
+
+def test_the_ask_route_takes_the_conversation_and_bounds_it(client):
+    body = client.post("/api/ask", json={"question": "Po sa shpesh mblidhet?",
+                                         "history": ["Cilët janë anëtarët e KVSP-së?"]}).json()
+    assert not body["abstained"] and body["context"] == "Cilët janë anëtarët e KVSP-së?"
+    assert client.post("/api/ask", json={"question": "Po?", "history": "jo listë"}).status_code == 422
+    assert client.post("/api/ask", json={"question": "Po?", "history": ["x"] * 11}).status_code == 422

@@ -1,13 +1,19 @@
-"""The audit log: a hash chain that reveals edited, removed and reordered entries; its API and trace page."""
-import sqlite3
-
+"""The audit log: a hash chain that reveals edited, removed and reordered entries; its API and trace
+page. Every test runs on both engines (tests/engines.py)."""
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from assistant.accounts import audit
-from assistant.accounts.auth import AuthDb, db_path
+from assistant.accounts.auth import AuthDb
 from assistant.core.settings import get_settings
+from tests.engines import ENGINES, REFUSED, cli_env, raw, services_for, settings_for, tamper
+
+
+@pytest.fixture(params=ENGINES)
+def fresh_services(request, tmp_path, services):
+    with services_for(settings_for(request.param, tmp_path / "data", request), services) as fresh:
+        yield fresh
 
 
 @pytest.fixture()
@@ -16,27 +22,24 @@ def settings(fresh_services):
 
 
 @pytest.fixture()
-def db(settings):
-    path = db_path(settings)
+def database(fresh_services):
+    return fresh_services.database
+
+
+@pytest.fixture()
+def db(database):
     for n, action in enumerate(("plan.row.propose", "plan.row.edit", "plan.row.approve", "minutes.draft"), 1):
-        audit.record(path, "sekretarja", action, "plan_row", f"r{n % 2}", {"ndryshim": f"Afati → {n} muaj"})
-    return path
-
-
-def tamper(path, *statements):
-    """What someone with the database file can do: drop the guards, then change history."""
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP TRIGGER audit_log_no_update")
-        conn.execute("DROP TRIGGER audit_log_no_delete")
-        for statement in statements:
-            conn.execute(statement)
+        audit.record(database, "sekretarja", action, "plan_row", f"r{n % 2}", {"ndryshim": f"Afati → {n} muaj"})
+    return database
 
 
 @pytest.fixture()
 def verify_cli(settings, monkeypatch):
     from web.cli.main import app as kvsp
 
-    monkeypatch.setenv("KVSP_DATA_DIR", str(settings.data_dir))
+    monkeypatch.delenv("KVSP_DATABASE_URL", raising=False)
+    for key, value in cli_env(settings).items():
+        monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     yield lambda: CliRunner().invoke(kvsp, ["audit", "verify"])
     get_settings.cache_clear()
@@ -53,11 +56,12 @@ def test_entries_are_chained(db):
 
 
 def test_the_log_refuses_update_and_delete(db):
-    with sqlite3.connect(db) as conn:
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            conn.execute("UPDATE audit_log SET actor = 'dikush' WHERE id = 2")
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            conn.execute("DELETE FROM audit_log WHERE id = 2")
+    conn = raw(db)
+    with pytest.raises(REFUSED, match="append-only"):
+        conn.execute("UPDATE audit_log SET actor = 'dikush' WHERE id = 2")
+    with pytest.raises(REFUSED, match="append-only"):
+        conn.execute("DELETE FROM audit_log WHERE id = 2")
+    conn.close()
 
 
 def test_verify_cli_reports_an_edited_entry(db, verify_cli):
@@ -107,9 +111,8 @@ def test_the_chain_key_is_a_0600_file_beside_the_database_not_in_it(db, settings
     key_file = settings.data_dir / audit.KEY_FILE
     assert key_file.stat().st_mode & 0o777 == 0o600
     secret = audit.chain_key(db).secret.hex()
-    with sqlite3.connect(db) as conn:
-        dump = "\n".join(conn.iterdump())
-    assert secret not in dump and audit.chain_key(db).since == 1
+    rows = raw(db).execute("SELECT * FROM audit_log").fetchall()
+    assert all(secret not in str(row) for row in rows) and audit.chain_key(db).since == 1
 
 
 def test_a_chain_recomputed_without_the_key_fails_verify(db):
@@ -133,17 +136,15 @@ def test_a_cut_of_the_newest_entries_is_found_from_a_noted_head(db, verify_cli, 
 
     noted = audit.head(db)["hash"]
     # the last two entries removed, and the sequence wound back so that no id seems missing
-    tamper(db, "DELETE FROM audit_log WHERE id >= 3", "UPDATE sqlite_sequence SET seq = 2 WHERE name = 'audit_log'")
+    sequence = "sqlite_sequence" if db.engine == "sqlite" else "audit_sequence"
+    tamper(db, "DELETE FROM audit_log WHERE id >= 3", f"UPDATE {sequence} SET seq = 2 WHERE name = 'audit_log'")
     assert audit.verify(db) == []  # the database alone cannot tell
     assert [(p.entry_id, p.kind) for p in audit.verify(db, noted)] == [(3, "cut")]
     broken = CliRunner().invoke(kvsp, ["audit", "verify", "--head", noted])
     assert broken.exit_code == 1 and "cut:" in broken.output
 
 
-def test_record_joins_the_callers_transaction(settings):
-    from assistant.store.database import open_database
-
-    database = open_database(db_path(settings))
+def test_record_joins_the_callers_transaction(database):
     with pytest.raises(RuntimeError):
         with database.transaction() as conn:
             conn.execute("INSERT INTO artifacts VALUES ('a1', 'answer', 'now', '{}')")
@@ -156,17 +157,17 @@ def test_record_joins_the_callers_transaction(settings):
     assert [e["action"] for e in audit.entries(database)] == ["plan.row.approve"] and audit.verify(database) == []
 
 
-def test_uploads_and_deletes_are_audited(app, headers, settings):
+def test_uploads_and_deletes_are_audited(app, headers, database):
     with TestClient(app) as client:
         body = "Neni 1. Këshilli mblidhet çdo tre muaj për sigurinë publike në bashki.".encode()
         up = client.post("/api/documents", headers=headers["admin"], files={"file": ("neni.txt", body)})
         assert up.status_code == 201, up.text
         doc = up.json()["document"]
         assert client.delete(f"/api/documents/{doc['id']}", headers=headers["admin"]).status_code == 200
-    found = audit.entries(db_path(settings), object_id=doc["id"])
+    found = audit.entries(database, object_id=doc["id"])
     assert [e["action"] for e in found] == ["document.delete", "document.added"]
     assert all(e["details"]["sha256"] == doc["sha256"] and e["details"]["filename"] == "neni.txt" for e in found)
-    assert found[0]["actor"] == "admin-1" and audit.verify(db_path(settings)) == []
+    assert found[0]["actor"] == "admin-1" and audit.verify(database) == []
 
 
 def test_filters(db):
@@ -184,8 +185,8 @@ def app(fresh_app):
 
 
 @pytest.fixture()
-def headers(settings) -> dict[str, dict]:
-    accounts = AuthDb(db_path(settings))
+def headers(database) -> dict[str, dict]:
+    accounts = AuthDb(database)
     out = {}
     for role in ("admin", "auditor", "member"):
         accounts.add_user(f"{role}-1", role, "fjalëkalim-i-gjatë")
@@ -211,13 +212,13 @@ def test_audit_api_is_for_auditors(app, db, headers):
         assert chain["ok"] is False and chain["problems"][0]["entry_id"] == 1
 
 
-def test_trace_page_shows_sources_and_history(app, settings, headers):
+def test_trace_page_shows_sources_and_history(app, database, headers):
     store = app.state.services.store
     artifact_id = store.save_artifact("plan_proposal", {
         "inputs": {"document_id": "d-konsultim"},
         "rows": [{"problem": "Ndriçimi në rrugën e Shkollës", "source": {
             "document_id": "d-konsultim", "start": 120, "end": 168, "quote": "rruga pa ndriçim pranë shkollës"}}]})
-    audit.record(db_path(settings), "sekretarja", "plan.row.approve", "plan_row", "r7",
+    audit.record(database, "sekretarja", "plan.row.approve", "plan_row", "r7",
                  {"artifact_id": artifact_id, "reason": "prioritet i lartë"})
     with TestClient(app) as client:
         assert client.get(f"/trace/{artifact_id}", headers=headers["member"]).status_code == 403

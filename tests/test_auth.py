@@ -1,14 +1,14 @@
 """Roles and login: accounts, hashed secrets, the login pages, and a role-by-route matrix over the real app."""
 import re
-import sqlite3
 
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from assistant.accounts.auth import ROLES, AuthDb, AuthError, db_path, local_mode, token_id_of
+from assistant.accounts.auth import ROLES, AuthDb, AuthError, local_mode, token_id_of
 from assistant.core.settings import get_settings
+from tests.engines import ENGINES, cli_env, raw, services_for, settings_for
 
 PASSWORD = "fjalëkalim-i-gjatë"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -18,9 +18,20 @@ PUBLIC = {"/login", "/api/login"}
 OPEN_WRITES = {("POST", "/api/ask"), ("POST", "/api/ask/stream"), ("POST", "/logout"), ("POST", "/api/logout")}
 
 
+@pytest.fixture(params=ENGINES)
+def fresh_services(request, tmp_path, services):
+    with services_for(settings_for(request.param, tmp_path / "data", request), services) as fresh:
+        yield fresh
+
+
 @pytest.fixture()
 def settings(fresh_services):
     return fresh_services.settings
+
+
+@pytest.fixture()
+def database(fresh_services):
+    return fresh_services.database
 
 
 @pytest.fixture()
@@ -35,9 +46,9 @@ def client(app):
 
 
 @pytest.fixture()
-def tokens(settings) -> dict[str, str]:
+def tokens(database) -> dict[str, str]:
     """One account per role (admin first: it turns login on) and a bearer token for each."""
-    db = AuthDb(db_path(settings))
+    db = AuthDb(database)
     for role in ("admin", "secretary", "member", "auditor"):
         db.add_user(f"{role}-1", role, PASSWORD)
     return {role: db.new_token(f"{role}-1") for role in ROLES}
@@ -93,15 +104,15 @@ def test_role_by_route_matrix(client, app, tokens):
     assert failures == []
 
 
-def test_local_mode_until_the_first_admin(client, settings):
-    assert local_mode(db_path(settings))
+def test_local_mode_until_the_first_admin(client, database):
+    assert local_mode(database)
     assert client.get("/api/me").json() == {"user": {"name": "local", "role": "admin"}, "local_mode": True}
     assert client.get("/login").headers["location"] == "/"
     with pytest.raises(AuthError, match="first account must be an admin"):
-        AuthDb(db_path(settings)).add_user("sekretarja", "secretary", PASSWORD)
+        AuthDb(database).add_user("sekretarja", "secretary", PASSWORD)
     created = client.post("/api/users", json={"name": "admin", "role": "admin", "password": PASSWORD})
     assert created.status_code == 201
-    assert not local_mode(db_path(settings))
+    assert not local_mode(database)
     assert client.get("/api/me").status_code == 401
     assert client.get("/documents").headers["location"] == "/login?next=%2Fdocuments"
 
@@ -140,20 +151,20 @@ def test_api_login_and_bad_tokens(client, tokens):
     assert client.get("/api/audit").status_code == 200
 
 
-def test_secrets_are_never_stored_in_clear(settings, tokens, client):
+def test_secrets_are_never_stored_in_clear(database, tokens, client):
     login = client.post("/api/login", json={"name": "secretary-1", "password": PASSWORD})
     session_id = login.cookies["kvsp_session"]
-    with sqlite3.connect(db_path(settings)) as conn:
-        hashes = [row[0] for row in conn.execute("SELECT password_hash FROM users")]
+    with raw(database) as conn:
+        hashes = [row[0] for row in conn.execute("SELECT password_hash FROM users").fetchall()]
         stored = " ".join(str(v) for table in ("users", "api_tokens", "sessions")
-                          for row in conn.execute(f"SELECT * FROM {table}") for v in row)
+                          for row in conn.execute(f"SELECT * FROM {table}").fetchall() for v in row)
     assert hashes and all(h.startswith("$argon2id$") for h in hashes)
     assert PASSWORD not in stored and session_id not in stored
     assert not any(token in stored for token in tokens.values())
 
 
-def test_accounts_rules(settings, tokens):
-    db = AuthDb(db_path(settings))
+def test_accounts_rules(database, tokens):
+    db = AuthDb(database)
     assert db.check_password("admin-1", PASSWORD) == {"name": "admin-1", "role": "admin"}
     assert db.check_password("admin-1", PASSWORD + "x") is None
     assert db.check_password("nobody", PASSWORD) is None
@@ -197,13 +208,15 @@ def test_admin_manages_users_over_the_api(client, tokens):
 def cli(settings, monkeypatch):
     from web.cli.main import app as kvsp
 
-    monkeypatch.setenv("KVSP_DATA_DIR", str(settings.data_dir))
+    monkeypatch.delenv("KVSP_DATABASE_URL", raising=False)
+    for key, value in cli_env(settings).items():
+        monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     yield lambda *args, **kw: CliRunner().invoke(kvsp, list(args), **kw)
     get_settings.cache_clear()
 
 
-def test_cli_users_add_and_token(cli, settings):
+def test_cli_users_add_and_token(cli, database):
     added = cli("users", "add", "drejtori", "--role", "admin", input=f"{PASSWORD}\n{PASSWORD}\n")
     assert added.exit_code == 0, added.output
     assert cli("users", "add", "drejtori2", "--role", "chief", "--password", PASSWORD).exit_code == 2
@@ -211,12 +224,12 @@ def test_cli_users_add_and_token(cli, settings):
     made = cli("users", "token", "sekretari")
     assert made.exit_code == 0
     token = made.output.strip()
-    assert AuthDb(db_path(settings)).user_for_token(token) == {"name": "sekretari", "role": "secretary"}
+    assert AuthDb(database).user_for_token(token) == {"name": "sekretari", "role": "secretary"}
     assert cli("users", "token", "askush").exit_code == 2
     assert "sekretari\tsecretary\t1 token(s)" in cli("users", "list").output
 
 
-def test_admin_lists_and_revokes_tokens_over_the_api_audited(client, settings, tokens):
+def test_admin_lists_and_revokes_tokens_over_the_api_audited(client, database, tokens):
     from assistant.accounts import audit
 
     admin = bearer(tokens["admin"])
@@ -232,12 +245,12 @@ def test_admin_lists_and_revokes_tokens_over_the_api_audited(client, settings, t
     # a password change revokes every token and session of the user
     assert client.patch("/api/users/member-1", json={"password": "një-fjalëkalim-i-ri"}, headers=admin).status_code == 200
     assert client.get("/api/documents", headers=bearer(tokens["member"])).status_code == 401
-    actions = [(e["action"], (e["details"] or {}).get("token_id")) for e in audit.entries(db_path(settings))]
+    actions = [(e["action"], (e["details"] or {}).get("token_id")) for e in audit.entries(database)]
     assert ("token.create", second["id"]) in actions and ("token.revoke", second["id"]) in actions
-    assert audit.verify(db_path(settings)) == []
+    assert audit.verify(database) == []
 
 
-def test_cli_lists_and_revokes_tokens(cli, settings):
+def test_cli_lists_and_revokes_tokens(cli, database):
     assert cli("users", "add", "drejtori", "--role", "admin", "--password", PASSWORD).exit_code == 0
     first, second = (cli("users", "token", "drejtori").output.strip() for _ in range(2))
     listed = cli("users", "tokens", "drejtori").output.splitlines()
@@ -245,7 +258,7 @@ def test_cli_lists_and_revokes_tokens(cli, settings):
     ids = [line.split("\t")[0] for line in listed]
     revoked = cli("users", "token-revoke", "drejtori", ids[0])
     assert revoked.exit_code == 0 and ids[0] in revoked.output
-    db = AuthDb(db_path(settings))
+    db = AuthDb(database)
     assert [db.user_for_token(t) is None for t in (first, second)].count(True) == 1
     assert cli("users", "token-revoke", "drejtori", ids[0]).exit_code == 2  # gone already
     left = first if db.user_for_token(first) else second

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.accounts import audit
-from assistant.accounts.auth import AuthDb, db_path
+from assistant.accounts.auth import AuthDb
 from assistant.core.jobs import JobRunner, JobsBusy
 from ingest.model import IngestError
 from tests.conftest import CORPUS, SAMPLES
@@ -139,7 +139,7 @@ def test_delete_needs_admin_and_is_audited(writable):
     client, svc = writable
     doc = upload(client, "shenime.txt", (SAMPLES / "shenime-sekretari-gurras-2024-11-07.txt").read_bytes(),
                  headers={}).json()["document"]
-    db = AuthDb(db_path(svc.settings))
+    db = AuthDb(svc.database)
     db.add_user("admin-1", "admin", "a long enough password")
     db.add_user("sekretarja", "secretary", "a long enough password")
     secretary = {"Authorization": "Bearer " + db.new_token("sekretarja")}
@@ -148,7 +148,7 @@ def test_delete_needs_admin_and_is_audited(writable):
     assert client.delete(f"/api/documents/{doc['id']}", headers=secretary).status_code == 403
     assert client.delete(f"/api/documents/{doc['id']}", headers=admin).json() == {"deleted": doc["id"]}
     assert client.get("/api/documents", headers=admin).json()["documents"] == []
-    [entry] = audit.entries(db_path(svc.settings), action="document.delete")
+    [entry] = audit.entries(svc.database, action="document.delete")
     assert entry["actor"] == "admin-1" and entry["object_id"] == doc["id"]
     assert entry["details"]["filename"] == "shenime.txt"
     assert client.delete(f"/api/documents/{doc['id']}", headers=admin).status_code == 404

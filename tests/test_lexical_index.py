@@ -181,3 +181,68 @@ def test_concurrent_searches_build_one_index_while_documents_arrive(tmp_path):
     assert not errors
     assert len(store.lexical_search(police, 100)) == 70
     store.close()
+
+
+# ---- a write changes the index; it never needs a rebuild -------------------------------
+def assert_same(index: LexicalIndex, rows: dict[int, str], rng: random.Random) -> None:
+    """`index` ranks, scores and counts exactly as an index built afresh over `rows`."""
+    fresh = LexicalIndex(sorted(rows.items()))
+    assert index.n == fresh.n and np.array_equal(index.ids, fresh.ids)
+    assert {t: index.df(t) for t in fresh.vocab} == {t: fresh.df(t) for t in fresh.vocab}
+    vocab = sorted(fresh.vocab)
+    for _ in range(60):
+        terms = rng.sample(vocab, rng.randint(1, 6))
+        k = rng.choice([1, 10, 50, 2000])
+        allowed = rng.sample(sorted(rows), len(rows) // 3) if rng.random() < 0.2 else None
+        assert index.search(terms, k, allowed) == fresh.search(terms, k, allowed), terms
+
+
+def test_adds_and_removes_equal_a_full_rebuild(fts):
+    """Documents arrive, get new versions (their chunks leave, new ones come, ids reused when the
+    newest leave) and are deleted; after each write the changed index is the fresh one."""
+    lexes = [lex for _, lex in fts.execute("SELECT rowid, lex FROM chunks_fts ORDER BY rowid")]
+    rng = random.Random(11)
+    index, rows, docs, next_id = LexicalIndex([]), {}, [], 1
+    for step in range(40):
+        action = rng.random()
+        if docs and action < 0.25:  # a document is deleted
+            gone = docs.pop(rng.randrange(len(docs)))
+            add = []
+        else:
+            gone = docs.pop(rng.randrange(len(docs))) if docs and action < 0.5 else []  # a new version
+            if gone and max(gone) == next_id - 1:
+                next_id = min(gone)  # the newest rows left: SQLite hands their ids out again
+            size = rng.choice([1, 3, 20, 150, 600])
+            add = [(next_id + i, lexes[rng.randrange(len(lexes))]) for i in range(size)]
+            next_id += size
+            docs.append([i for i, _ in add])
+        for i in gone:
+            del rows[i]
+        rows.update(add)
+        index = index.changed(gone, add)
+        assert len(index.segments) <= 8
+        if step % 5 == 4 or step == 39:
+            assert_same(index, rows, rng)
+    # the index a running search holds is left as it was
+    terms = sorted(index.vocab)[:40]
+    hits, n = index.search(terms, 100), index.n
+    index.changed(docs[0], [(next_id, lexes[0])])
+    assert index.search(terms, 100) == hits and index.n == n
+
+
+def test_store_changes_its_index_and_it_equals_a_fresh_one(tmp_path):
+    store = SqliteStore(tmp_path)
+    add(store, "a.txt", ["Policia raportoi për vjedhjet.", "Bashkia ndriçon rrugët."])
+    store.lexical_search(lexical_tokens("policia"), 10)  # built here, once
+    built = store._lexical
+    b = add(store, "b.txt", ["Policia dhe bashkia.", "Vjedhjet në lagje.", "Shkollat e lagjes."])
+    add(store, "a.txt", ["Policia mbylli rastin e vjedhjes."])  # a new version
+    store.delete_document(b.id)
+    add(store, "c.txt", ["Bashkia dhe policia ndriçojnë rrugët.", "Prindërit në shkollë."])
+    assert store._lexical.vocab is built.vocab  # changed by the writes, not built again
+    fresh = LexicalIndex(store.db.execute("SELECT rowid, lex FROM chunks_fts ORDER BY rowid"))
+    for words in ("policia vjedhjet", "bashkia rrugët", "shkollat lagjes", "prindërit policia bashkia"):
+        tokens = lexical_tokens(words)
+        assert store.lexical_search(tokens, 10) == fresh.search(tokens, 10), words
+    assert [i for i, _ in store.lexical_search(lexical_tokens("lagje"), 10)] == []  # b.txt is gone
+    store.close()

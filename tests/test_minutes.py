@@ -124,7 +124,7 @@ def client(tmp_path):
     app = FastAPI()
     store = SqliteStore(tmp_path)
     app.state.settings = Settings(data_dir=tmp_path)
-    app.state.services = SimpleNamespace(store=store)
+    app.state.services = SimpleNamespace(store=store, database=store.database)
     errors.install(app)
     app.include_router(minutes.router)
     app.include_router(actions.router)

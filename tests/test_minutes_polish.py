@@ -153,7 +153,7 @@ def test_route_says_which_backend_wrote_the_draft(tmp_path, llm_url):
     app = FastAPI()
     store = SqliteStore(tmp_path)
     app.state.settings = Settings(data_dir=tmp_path, llm_url=llm_url, llm_model="stand-in", llm_timeout=0.5)
-    app.state.services = SimpleNamespace(store=store)
+    app.state.services = SimpleNamespace(store=store, database=store.database)
     errors.install(app)
     app.include_router(minutes.router)
     with TestClient(app) as client:

@@ -14,6 +14,7 @@ from assistant.plan.store import PlanError, PlanStore
 from ingest.dispatch import parse_file
 from ingest.model import DocumentBuilder, ParsedDocument
 from tests.conftest import CORPUS, FIXTURES, SAMPLES
+from tests.engines import ENGINES, settings_for
 
 sys.path.insert(0, str(FIXTURES / "eval"))
 import run_extract  # noqa: E402  the scorer run_extract.py uses against the server
@@ -134,18 +135,21 @@ def _text_doc(text):
 
 
 # ---------- store, approval, versions, tracking ----------
-@pytest.fixture()
-def store(tmp_path):
-    s = PlanStore(tmp_path / "kvsp.db")
-    yield s
-    s.database.close()
+@pytest.fixture(params=ENGINES)
+def store(request, tmp_path):
+    """A plan over the data folder's SQLite file, or over PostgreSQL on the store's pool."""
+    from assistant.store import open_store
+
+    main = open_store(settings_for(request.param, tmp_path / "data", request))
+    yield PlanStore(main.database)
+    main.close()
 
 
 def lumez_rows():
     return [r.to_dict() for r in extract_plan(parsed(LUMEZ_PLAN), "plan-doc")]
 
 
-def test_approve_reject_edit_versions_and_audit(store, tmp_path):
+def test_approve_reject_edit_versions_and_audit(store):
     from assistant.accounts import audit
 
     added = store.add_rows(lumez_rows(), origin="extract", actor="sekretarja")
@@ -171,9 +175,9 @@ def test_approve_reject_edit_versions_and_audit(store, tmp_path):
     assert e.value.code == "conflict"
     with pytest.raises(PlanError):
         store.edit(first["id"], {"priority": "shumë"}, "x")
-    actions = [x["action"] for x in audit.entries(tmp_path / "kvsp.db", object_id=second["id"])]
+    actions = [x["action"] for x in audit.entries(store.database, object_id=second["id"])]
     assert {"plan.propose", "plan.edit", "plan.approve"} <= set(actions)
-    assert audit.verify(tmp_path / "kvsp.db") == []
+    assert audit.verify(store.database) == []
 
 
 def test_october_minutes_update_the_march_plan(store):

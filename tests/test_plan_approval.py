@@ -2,7 +2,7 @@
 Albanian 403); another secretary may. Local single-user mode has one user and keeps approving."""
 from fastapi.testclient import TestClient
 
-from assistant.accounts.auth import AuthDb, db_path
+from assistant.accounts.auth import AuthDb
 from tests.conftest import SAMPLES
 
 PASSWORD = "fjalëkalim-i-gjatë"
@@ -13,7 +13,7 @@ def bearer(token: str) -> dict:
 
 
 def test_a_secretary_cannot_approve_their_own_proposal(fresh_app, fresh_services):
-    db = AuthDb(db_path(fresh_services.settings))
+    db = AuthDb(fresh_services.database)
     for name, role in (("admin-1", "admin"), ("sekretarja-1", "secretary"), ("sekretarja-2", "secretary")):
         db.add_user(name, role, PASSWORD)
     own, other, admin = (bearer(db.new_token(n)) for n in ("sekretarja-1", "sekretarja-2", "admin-1"))

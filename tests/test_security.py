@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.accounts import audit
-from assistant.accounts.auth import AuthDb, db_path
+from assistant.accounts.auth import AuthDb
 from assistant.core.settings import Settings
 from web.app import create_app
 
@@ -26,7 +26,7 @@ def client(fresh_app):
 
 @pytest.fixture()
 def accounts(fresh_services):
-    db = AuthDb(db_path(fresh_services.settings))
+    db = AuthDb(fresh_services.database)
     db.add_user("admin-1", "admin", PASSWORD)
     db.add_user("sekretarja", "secretary", PASSWORD)
     return {"admin": db.new_token("admin-1"), "secretary": db.new_token("sekretarja")}
@@ -188,7 +188,7 @@ def test_throttle_window_and_reset():
 
 def test_a_failed_login_audits_the_name_cut_to_64_characters(client, accounts, fresh_services):
     assert login(client, "x" * 100_000, "gabim").status_code == 401
-    failed = audit.entries(db_path(fresh_services.settings), action="login.failed")
+    failed = audit.entries(fresh_services.database, action="login.failed")
     assert [len(e["details"]["name"]) for e in failed] == [64]
 
 

@@ -12,6 +12,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from assistant.accounts import audit
+from assistant.accounts.auth import AuthDb
+from assistant.plan.store import PlanStore
 from assistant.search.albanian import lexical_tokens
 from assistant.store import migrations
 from assistant.store.base import NewChunk
@@ -269,12 +272,14 @@ def test_backends_rank_alike(tmp_path, request):
 
 def test_migrations_apply_once(pg_url):
     with psycopg.connect(pg_url) as conn:
-        assert migrations.apply(conn) == ["0001_initial", "0002_accounts_audit_plan"]
+        names = ["0001_initial", "0002_accounts_audit_plan", "0003_audit_sequence"]
+        assert migrations.apply(conn) == names
         assert migrations.apply(conn) == []
-        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")] == [
-            "0001_initial", "0002_accounts_audit_plan"]
-        conn.execute("INSERT INTO audit_log (ts, actor, action, details, prev_hash, hash)"
-                     " VALUES ('t', 'a', 'x', '{}', 'p', 'h')")
+        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")] == names
+        for _ in range(2):
+            conn.execute("INSERT INTO audit_log (ts, actor, action, details, prev_hash, hash)"
+                         " VALUES ('t', 'a', 'x', '{}', 'p', 'h')")
+        assert conn.execute("SELECT seq FROM audit_sequence WHERE name = 'audit_log'").fetchone()[0] == 2
         with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
             conn.execute("DELETE FROM audit_log")
 
@@ -289,6 +294,16 @@ def build_sqlite_store(data_dir) -> tuple[SqliteStore, list[str]]:
     artifacts = [store.save_artifact("answer", {"answer": "Çdo tre muaj [1].", "citations": [{"chunk_id": 4}]}),
                  store.save_artifact("minutes", {"draft": {"text": "Procesverbal"}})]
     store.ensure_lexical("v2", with_sections)
+    accounts = AuthDb(store.database)
+    accounts.add_user("admin-1", "admin", "fjalëkalim-i-gjatë")
+    accounts.add_user("sekretarja", "secretary", "fjalëkalim-i-gjatë")
+    accounts.new_token("sekretarja")
+    accounts.new_session("admin-1")
+    audit.record(store.database, "admin-1", "user.create", "user", "sekretarja", {"role": "secretary"})
+    plan = PlanStore(store.database)
+    rows = plan.add_rows([{"problem": "Ndriçimi pranë shkollave", "activities": ["Llamba"]},
+                          {"problem": "Bullizmi në shkolla"}], origin="extract", actor="sekretarja")
+    plan.approve(rows[0]["id"], "sekretarja", reason="urgjent")
     return store, artifacts
 
 
@@ -296,8 +311,10 @@ def test_migrate_sqlite_to_postgres(tmp_path, pg_url):
     data_dir = tmp_path / "data"
     source, artifacts = build_sqlite_store(data_dir)
     progress = []
+    token = AuthDb(source.database).new_token("sekretarja")
     counts = copy_sqlite_to_postgres(data_dir, pg_url, progress=lambda *a: progress.append(a))
-    assert counts == {"documents": 2, "versions": 3, "chunks": 5, "artifacts": 2}
+    assert counts == {"documents": 2, "versions": 3, "chunks": 5, "artifacts": 2, "users": 2, "api_tokens": 2,
+                      "sessions": 1, "audit_log": 4, "plan_rows": 2, "plan_events": 3, "plan_versions": 1}
     assert ("chunks", 5, 5) in progress
     target = PostgresStore(pg_url, data_dir)
     assert [d.public() for d in target.list_documents()] == [d.public() for d in source.list_documents()]
@@ -311,6 +328,17 @@ def test_migrate_sqlite_to_postgres(tmp_path, pg_url):
     assert [i for i, _ in target.dense_search(probe, 10)] == [i for i, _ in source.dense_search(probe, 10)]
     assert [target.get_artifact(a) for a in artifacts] == [source.get_artifact(a) for a in artifacts]
     assert target.embedder_id == EMBEDDER
+    # accounts, the audit chain and the plan came along, and go on
+    accounts = AuthDb(target.database)
+    assert accounts.list_users() == AuthDb(source.database).list_users()
+    assert accounts.user_for_token(token) == {"name": "sekretarja", "role": "secretary"}
+    assert accounts.check_password("admin-1", "fjalëkalim-i-gjatë") == {"name": "admin-1", "role": "admin"}
+    assert audit.entries(target.database) == audit.entries(source.database) and audit.verify(target.database) == []
+    plan, old_plan = PlanStore(target.database), PlanStore(source.database)
+    assert plan.rows() == old_plan.rows() and plan.versions() == old_plan.versions()
+    assert [plan.history(r["id"]) for r in plan.rows()] == [old_plan.history(r["id"]) for r in old_plan.rows()]
+    plan.approve(plan.pending()[0]["id"], "sekretarja")
+    assert plan.version() == 2 and audit.head(target.database)["id"] == 5 and audit.verify(target.database) == []
     assert target.ensure_lexical("v2", with_sections) == 0  # the tokens came along
     with psycopg.connect(pg_url) as conn:  # built after the bulk copy
         assert conn.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()"

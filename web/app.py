@@ -7,7 +7,6 @@ from fastapi.staticfiles import StaticFiles
 from assistant.core.services import Services
 from assistant.core.settings import Settings, get_settings
 from web import errors, params, security
-from web.pages import templates
 from web.throttle import LoginThrottle
 
 
@@ -17,11 +16,9 @@ def build_services(settings: Settings) -> Services:
     from assistant.core.ingestion import lexical_string
     from assistant.search.retrieve import Retriever
     from assistant.store import open_store
-    from assistant.store.database import DB_FILE, open_database
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    open_database(settings.data_dir / DB_FILE)  # migrated here, at start, never on a request
-    store = open_store(settings)
+    store = open_store(settings)  # its database is migrated here, at start, never on a request
     store.ensure_lexical(normalisation_version(), lambda c: lexical_string(c.section, c.text))
     embedder = make_embedder(settings)
     return Services(settings=settings, store=store, embedder=embedder, retriever=Retriever(store, embedder))
@@ -35,7 +32,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     app.state.services = services or build_services(settings)
     app.state.login_throttle = LoginThrottle()
-    templates.env.globals["csrf_token"] = security.page_csrf_token
     errors.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 

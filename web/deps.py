@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from assistant.accounts.auth import ROLES, AuthDb, db_path
+from assistant.accounts.auth import ROLES, AuthDb
 from assistant.core.settings import Settings
 from assistant.store.base import Store
 from web.errors import ApiError
@@ -30,13 +30,18 @@ def get_services(request: Request):
     return request.app.state.services
 
 
+def get_database(request: Request):
+    """The database of accounts, the audit log and the plan (the store's, SQLite or PostgreSQL)."""
+    return request.app.state.services.database
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ServicesDep = Annotated[object, Depends(get_services)]
 
 
 def auth_db(request: Request) -> AuthDb:
-    return AuthDb(db_path(request.app.state.settings))
+    return AuthDb(get_database(request))
 
 
 def current_user(request: Request) -> dict | None:

@@ -5,8 +5,10 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from web.i18n import LANGS, translator
+from web.security import page_csrf_token
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.globals["csrf_token"] = page_csrf_token  # every page carries its session's token
 
 
 def page_lang(request: Request) -> str:

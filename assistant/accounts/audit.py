@@ -10,28 +10,38 @@ edits: `verify` recomputes it and reports edited, removed and reordered entries.
 AUTOINCREMENT, so a removed last entry still leaves its id in `sqlite_sequence`; a head hash noted
 elsewhere (the audit page shows it, `kvsp audit verify --head` checks it) also reveals a cut of
 the newest entries. The table and its triggers are made by the store's migrations
-(migrations/sqlite/0002_accounts_audit_plan.sql).
+(migrations/{sqlite,postgres}/0002_accounts_audit_plan.sql; in PostgreSQL a trigger keeps
+`audit_sequence` as SQLite keeps `sqlite_sequence`). With KVSP_DATABASE_URL the log is in PostgreSQL,
+one chain for every host, and the key in KVSP_DATA_DIR, which the hosts share.
 """
 import hashlib
 import hmac
 import json
 import os
 import secrets
-import sqlite3
 import threading
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from assistant.store.database import Database, database
+
+if TYPE_CHECKING:  # psycopg is the optional `postgres` extra
+    from assistant.store.pg_database import PostgresDatabase
 
 GENESIS = "0" * 64
 FIELDS = ("id", "ts", "actor", "action", "object_type", "object_id", "details")
 KEY_FILE = "audit.key"
 _keys: dict[Path, "ChainKey"] = {}
 _keys_lock = threading.Lock()
+# the two things the engines spell differently; every other statement is shared
+SEQUENCE = {"sqlite": "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'",
+            "postgres": "SELECT seq FROM audit_sequence WHERE name = 'audit_log'"}
+ARTIFACT_ID = {"sqlite": "json_extract(details, '$.artifact_id')", "postgres": "(details::jsonb ->> 'artifact_id')"}
 
-Db = Database | Path | str
+Db = "Database | PostgresDatabase | Path | str"
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,7 @@ def chain_key(db: Db) -> ChainKey:
     """The data folder's chain key, made on first use (0600, created exclusively so two processes
     starting together agree on one)."""
     database_ = database(db)
-    path = database_.path.parent / KEY_FILE
+    path = database_.folder / KEY_FILE
     with _keys_lock:
         if path in _keys and path.exists():
             return _keys[path]
@@ -68,7 +78,7 @@ def chain_key(db: Db) -> ChainKey:
         except FileExistsError:
             raw = json.loads(path.read_text(encoding="utf-8"))
         else:
-            seq = database_.connection().execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+            seq = database_.connection().execute(SEQUENCE[database_.engine]).fetchone()
             raw = {"key": secrets.token_hex(32), "since": (seq[0] if seq else 0) + 1}
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(raw, f)
@@ -87,10 +97,11 @@ def record(db: Db, actor: str, action: str, object_type: str | None = None, obje
            details: dict | None = None) -> dict:
     """Append one entry and return it. Inside the caller's open transaction (same thread, same
     data folder) the entry commits or rolls back with the caller's change; otherwise at once."""
+    db = database(db)
     key = chain_key(db)
-    with database(db).transaction() as conn:  # one writer at a time, so two entries never share a parent
+    with db.transaction() as conn:  # one writer at a time, so two entries never share a parent
         last = conn.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+        seq = conn.execute(SEQUENCE[db.engine]).fetchone()
         entry = {"id": (seq[0] if seq else 0) + 1,
                  "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                  "actor": actor, "action": action, "object_type": object_type,
@@ -104,7 +115,7 @@ def record(db: Db, actor: str, action: str, object_type: str | None = None, obje
     return entry
 
 
-def _entry(row: sqlite3.Row | tuple) -> dict:
+def _entry(row: tuple) -> dict:
     entry = dict(zip((*FIELDS, "prev_hash", "hash"), row))
     entry["details"] = json.loads(entry["details"])
     return entry
@@ -128,13 +139,14 @@ def entries(db: Db, *, actor: str | None = None, action: str | None = None, obje
     """Entries matching every given filter, newest first. `object_id` also matches entries whose
     details name it as `artifact_id` (an approval of one row of a stored proposal, say);
     `since` and `until` are ISO dates or datetimes, `until` exclusive for a datetime, inclusive for a date."""
+    db = database(db)
     where, args = [], []
     for column, value in (("actor", actor), ("action", action), ("object_type", object_type)):
         if value:
             where.append(f"{column} = ?")
             args.append(value)
     if object_id:
-        where.append("(object_id = ? OR json_extract(details, '$.artifact_id') = ?)")
+        where.append(f"(object_id = ? OR {ARTIFACT_ID[db.engine]} = ?)")
         args += [object_id, object_id]
     if since:
         where.append("ts >= ?")
@@ -144,7 +156,7 @@ def entries(db: Db, *, actor: str | None = None, action: str | None = None, obje
         args.append(_bound(until, upper=True))
     sql = ("SELECT * FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY id DESC LIMIT ? OFFSET ?")
-    return [_entry(row) for row in database(db).connection().execute(sql, (*args, limit, offset)).fetchall()]
+    return [_entry(row) for row in db.connection().execute(sql, (*args, limit, offset)).fetchall()]
 
 
 def head(db: Db) -> dict | None:
@@ -158,10 +170,11 @@ def verify(db: Db, anchor: str | None = None) -> list[Problem]:
     written. `anchor`, a head hash noted earlier (from the audit page or an export), must still be
     in the chain: otherwise the entries from it on were cut."""
     problems = []
+    db = database(db)
     key = chain_key(db)
-    conn = database(db).connection()
+    conn = db.connection()
     # the sequence first: an entry written between the two reads is then only an extra row, not a gap
-    seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+    seq = conn.execute(SEQUENCE[db.engine]).fetchone()
     rows = conn.execute("SELECT * FROM audit_log ORDER BY id").fetchall()
     expected_prev, expected_id = GENESIS, 1
     for row in rows:

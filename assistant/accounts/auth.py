@@ -1,7 +1,8 @@
 """Local accounts: users with one role each, argon2-hashed passwords, API tokens and page sessions.
 
-The tables live in the data folder's database (assistant/store/database.py: its migrations make
-them, reads use this thread's connection, writes one transaction under the writer lock). Tokens and session ids are
+The tables live in the store's database (assistant/store/database.py, or pg_database.py with
+KVSP_DATABASE_URL, so every host sees one set of accounts): its migrations make them, reads use
+this thread's connection, writes one transaction under the writer lock. Tokens and session ids are
 256-bit random strings of which only the SHA-256 is stored, so a copy of the database opens no
 account; being random, they need no slow hash, unlike passwords. With no account at all the
 product runs in local single-user mode; the first account must be an admin and turns login on.
@@ -9,16 +10,18 @@ product runs in local single-user mode; the first account must be an admin and t
 import hashlib
 import re
 import secrets
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from assistant.core.settings import Settings
-from assistant.store.database import DB_FILE, Database, database
+from assistant.store.database import Database, database
+
+if TYPE_CHECKING:  # psycopg is the optional `postgres` extra
+    from assistant.store.pg_database import PostgresDatabase
 
 ROLES = ("secretary", "member", "auditor", "admin")
 SESSION_LIFETIME = timedelta(hours=12)
@@ -36,12 +39,10 @@ class AuthError(ValueError):
         self.code = code
 
 
-def db_path(settings: Settings) -> Path:
-    """The product's SQLite file, shared with the store."""
-    return settings.data_dir / DB_FILE
+Db = "Database | PostgresDatabase | Path"
 
 
-def local_mode(db: Database | Path) -> bool:
+def local_mode(db: Db) -> bool:
     """True while no account exists: every request is then the local admin."""
     return AuthDb(db).local_mode()
 
@@ -60,10 +61,10 @@ def _dummy_hash() -> str:
 
 
 class AuthDb:
-    def __init__(self, db: Database | Path):
+    def __init__(self, db: Db):
         self.db = database(db)
 
-    def _read(self) -> sqlite3.Connection:
+    def _read(self):
         return self.db.connection()
 
     def local_mode(self) -> bool:
@@ -123,14 +124,14 @@ class AuthDb:
         return dict(row) if row else None
 
     @staticmethod
-    def _get(conn: sqlite3.Connection, name: str) -> sqlite3.Row:
+    def _get(conn, name: str):
         row = conn.execute("SELECT name, role FROM users WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise AuthError("not_found", f"No user {name!r}.")
         return row
 
     @staticmethod
-    def _keep_an_admin(conn: sqlite3.Connection) -> None:
+    def _keep_an_admin(conn) -> None:
         if conn.execute("SELECT COUNT(*) FROM users WHERE role = 'admin'").fetchone()[0] <= 1:
             raise AuthError("conflict", "This is the last admin; make another admin first.")
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.answers import evidence as support
+from assistant.answers import sentence_evidence as sentences
 from assistant.answers.injection import addressed_to_assistant
 from assistant.search.albanian import (english_function_words, fold, glossary, lexical_tokens, stem, stop_words,
                                       translations, words)
@@ -20,11 +21,10 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 DEFAULT_K = 10  # passages retrieved to answer from
 MAX_SENTENCES = 3
-KEEP_RATIO = 0.5  # a further sentence joins the answer when it scores this close to the best
+KEEP_RATIO = 0.5  # a further sentence joins the answer when its probability is this close to the best's
 SEE_ALSO = 3
-HIT_WEIGHT = 0.3  # share of a sentence's score that comes from its passage's retrieval score
-LENGTH_FREE, LENGTH_EXPONENT = 20, 0.3  # longer sentences hold query terms by chance: damp them
-FORM_PENALTY = 0.3
+CONTEXT_WEIGHT = 0.5  # a follow-up's subject, taken from the question before, counts half
+STRONG_RANK = 5  # a passage retrieval ranked this high can speak for its document in a disagreement
 # Partial credit for a query term found near the sentence rather than in it.
 SECTION_CREDIT, CHUNK_CREDIT = 0.5, 0.35
 MIN_SENTENCE_WORDS = 5  # shorter pieces (labels, list letters) are joined with what follows
@@ -123,9 +123,25 @@ def _split_soft(text: str, a: int, b: int) -> list[tuple[int, int]]:
     return out
 
 
+_MONTH = (r"(?:janar|shkurt|mars|prill|maj|qershor|korrik|gusht|shtator|tetor|n[eë]ntor|dhjetor|January|February|March|"
+          r"April|May|June|July|August|September|October|November|December)\w*")
+_WEEKDAY = r"(?:(?:e\s+)?(?:h[eë]n[eë]|mart[eë]|m[eë]rkur[eë]|enjte|premte|shtun[eë]|diel)|\w+day)"
+# A news item's date stamp glued before its first sentence: "2018/12/05 - 4:39 Këshilli …",
+# "Friday , February 23 2018 Bashkia …": cut off, so the answer quotes the sentence only.
+_DATE = rf"(?:\d{{4}}/\d{{1,2}}/\d{{1,2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})"
+_TIME = r"\s*[-–,]?\s*\d{1,2}:\d{2}"
+# only a stamp that reads as one (a weekday before, a time after, or yyyy/mm/dd): a plain date
+# opening a line of minutes ("12.03.2024 u mblodh …") is what a "kur" question asks for
+_DATESTAMP = re.compile(rf"(?:{_WEEKDAY}\s*,?\s*{_DATE}(?:{_TIME})?|{_DATE}{_TIME}|\d{{4}}/\d{{1,2}}/\d{{1,2}})"
+                        r"\s*[-–|/]?\s+(?=[A-ZËÇ])", re.I)
+
+
 def _trim(text: str, a: int, b: int) -> tuple[int, int] | None:
     while a < b and text[a].isspace():
         a += 1
+    stamp = _DATESTAMP.match(text, a, b)
+    if stamp and re.search(r"\w{3}", text[stamp.end():b]):
+        a = stamp.end()
     while b > a and text[b - 1].isspace():
         b -= 1
     return (a, b) if re.search(r"\w", text[a:b]) else None
@@ -158,11 +174,13 @@ class Answer:
     backend: str = "offline"
     disagreement: list[dict] = field(default_factory=list)
     features: dict = field(default_factory=dict)  # what the abstention model saw (evidence.py)
+    context: str = ""  # the earlier question a follow-up was read with
 
     def public(self) -> dict:
         return {"answer": self.answer, "abstained": self.abstained, "lang": self.lang,
                 "backend": self.backend, "evidence": round(self.evidence, 3),
-                "disagreement": self.disagreement, "citations": [asdict(c) for c in self.citations]}
+                "disagreement": self.disagreement, "context": self.context,
+                "citations": [asdict(c) for c in self.citations]}
 
 
 @dataclass
@@ -265,6 +283,13 @@ def query_terms(question: str, lang: str) -> list[str]:
     return sorted(set().union(*english_word_stems(question), name_terms(question, lang)))
 
 
+def focus_terms(question: str, lang: str, n: int = 2) -> list[frozenset[str]]:
+    """The stems of the question's first content words: what it asks about ("Cila organizatë …")."""
+    if lang == "en":
+        return english_word_stems(question)[:n]
+    return [frozenset({t}) for t in lexical_tokens(question)[:n]]
+
+
 def name_terms(question: str, lang: str) -> list[str]:
     """Stems of the names a question mentions: capitalised words after the first (Fier,
     Elbasan, KVSP), minus English words the glossary translates ("Measure 12")."""
@@ -293,25 +318,25 @@ def english_word_stems(question: str) -> list[frozenset[str]]:
             if w not in skip and (len(w) > 1 or w.isdigit())]
 
 
-def score(question: str, lang: str, hits, cands: list[Candidate]) -> dict[str, float]:
+def score(question: str, lang: str, hits, cands: list[Candidate], context: str = "") -> dict[str, float]:
     """Fill each candidate's coverage (IDF-weighted share of query terms found in it, with
-    partial credit for terms in its section path or elsewhere in its passage) and score
-    (coverage blended with the passage's fused retrieval score). Returns each query term's
-    IDF weight."""
-    terms = query_terms(question, lang)
+    partial credit for terms in its section path or elsewhere in its passage) and score: the
+    fitted sentence model's probability that it is the sentence that answers, over this
+    question's candidates (sentence_evidence.py). `context`: the question a follow-up follows,
+    whose terms name the subject at a lower weight. Returns each query term's IDF weight."""
+    own = query_terms(question, lang)
+    terms = sorted(set(own) | set(query_terms(context, lang) if context else ()))
     if not terms or not cands:
         return {t: 1.0 for t in terms}
     m = len(cands)
     df = {t: sum(t in c.tokens for c in cands) for t in terms}
-    weight = {t: math.log(1 + m / (1 + df[t])) for t in terms}
+    weight = {t: math.log(1 + m / (1 + df[t])) * (1.0 if t in own else CONTEXT_WEIGHT) for t in terms}
     total = sum(weight.values())
     chunk_tokens = {}
     for c in cands:
         chunk_tokens.setdefault(c.hit_rank, set()).update(c.tokens)
     section_tokens = {r: set(lexical_tokens(" ".join(h.chunk.section or []) + " " + (h.chunk.title or "")))
                       for r, h in enumerate(hits)}
-    lo, hi = min(h.score for h in hits), max(h.score for h in hits)
-    rel = [(h.score - lo) / (hi - lo) if hi > lo else 1.0 for h in hits]
     for c in cands:
         got = 0.0
         for t in terms:
@@ -322,18 +347,10 @@ def score(question: str, lang: str, hits, cands: list[Candidate]) -> dict[str, f
             elif t in chunk_tokens[c.hit_rank]:
                 got += CHUNK_CREDIT * weight[t]
         c.coverage = got / total
-        length = (LENGTH_FREE / max(LENGTH_FREE, len(c.tokens))) ** LENGTH_EXPONENT
-        c.score = c.coverage * length * _form(c.text) * (1 - HIT_WEIGHT + HIT_WEIGHT * rel[c.hit_rank])
+    feats = sentences.features(question, lang, cands, hits, weight, focus_terms(question, lang), _incomplete)
+    for c, p in zip(cands, sentences.probabilities(lang, feats)):
+        c.score = p
     return weight
-
-
-def _form(text: str) -> float:
-    """References (URLs, page citations) and all-capital titles rarely answer anything."""
-    letters = [ch for ch in text if ch.isalpha()]
-    shouting = letters and sum(ch.isupper() for ch in letters) > 0.6 * len(letters)
-    if shouting or re.search(r"https?:|www\.|\bfq\.\s*\d", text):
-        return FORM_PENALTY
-    return 1.0
 
 
 def select(cands: list[Candidate], compare: bool = False) -> list[Candidate]:
@@ -357,6 +374,12 @@ def select(cands: list[Candidate], compare: bool = False) -> list[Candidate]:
             continue
         chosen.append(c)
     return chosen
+
+
+def is_follow_up(question: str) -> bool:
+    """'Po kush e kryeson?', 'And who chairs it?': it opens with a word that continues the talk."""
+    f = " ".join(words(question))
+    return any(f == m or f.startswith(m + " ") for m in (fold(w) for w in _words()["continuation_markers"]))
 
 
 def is_comparison(question: str) -> bool:
@@ -421,9 +444,9 @@ def disagreements(chosen: list[Candidate], cands: list[Candidate]) -> list[tuple
     if not chosen or best <= 0:
         return []
     # strong: holds the question's terms nearly as well as the best sentence, in a passage that
-    # retrieval ranked reasonably; the figures of such sentences are about the same thing
+    # retrieval ranked among the first; the figures of such sentences are about the same thing
     strong = [c for c in sorted(cands, key=lambda c: -c.score)
-              if c.coverage >= KEEP_RATIO * best and c.score >= 0.5 * chosen[0].score]
+              if c.coverage >= KEEP_RATIO * best and c.hit_rank < STRONG_RANK]
     said: dict[str, dict[str, Candidate]] = {}
     for c in strong:  # one voice per document: a document's own figures are different things
         for key in figures(c.text):
@@ -446,15 +469,16 @@ def _with_marker(sentence: str, n: int) -> str:
 
 
 def compose(question: str, hits, doc_texts: dict[str, str], lang: str | None = None,
-            unknown: list[str] = (), threshold: float | None = None, known: float | None = None) -> Answer:
+            unknown: list[str] = (), threshold: float | None = None, known: float | None = None,
+            context: str = "") -> Answer:
     """Answer `question` from `hits` (best first) whose documents' stored texts are `doc_texts`.
     `unknown`: names in the question that no stored document mentions (see `unknown_names`);
-    `known`: for an English question, the share of its words the documents know (`known_share`).
-    The answer abstains when the calibrated support probability (evidence.py) is below
+    `known`: for an English question, the share of its words the documents know (`known_share`);
+    `context`: the question a follow-up follows (see `score`). The answer abstains when the calibrated support probability (evidence.py) is below
     `threshold` (default: the fitted model's)."""
     lang = lang or question_lang(question)
     cands = candidates(hits, doc_texts)
-    weight = score(question, lang, hits, cands)
+    weight = score(question, lang, hits, cands, context)
     best = max(cands, key=lambda c: c.score, default=None)
     passage = set(lexical_tokens(hits[best.hit_rank].chunk.text)) | best.tokens if best else set()
     names = list(dict.fromkeys(name_terms(question, lang) + support.number_terms(question)))

@@ -2,7 +2,6 @@
 from dataclasses import dataclass
 
 from assistant.core.settings import Settings
-from assistant.store.database import DB_FILE, Database, open_database
 
 
 @dataclass
@@ -13,6 +12,7 @@ class Services:
     retriever: "object"
 
     @property
-    def database(self) -> Database:
-        """The data folder's SQLite database (accounts, audit log, plan; the store's too with SQLite)."""
-        return open_database(self.settings.data_dir / DB_FILE)
+    def database(self):
+        """The store's database, where accounts, the audit log and the plan live too: the data
+        folder's SQLite file, or the PostgreSQL of KVSP_DATABASE_URL that every host shares."""
+        return self.store.database

@@ -1,23 +1,21 @@
-"""The council's plan table in SQLite: rows and their states, field-level history, plan versions
+"""The council's plan table: rows and their states, field-level history, plan versions
 and the status of each approved row over time.
 
 A row is `proposed` (from a proposal or an imported plan), `edited` (changed, still waiting),
 `approved` (in the plan) or `rejected`. Every change is an event with who, when, the field diff
 and an optional reason, and goes to the audit log in the same transaction. Each change to the
 approved set (approval, edit or removal of an approved row) makes a new plan version listing
-its rows. Tables live in the data folder's database next to the main store's (made by its
-migrations); every change is one transaction under the data folder's writer lock.
+its rows. Tables live in the store's database, SQLite in the data folder or PostgreSQL with
+KVSP_DATABASE_URL (made by its migrations); every change is one transaction under its writer lock.
 """
 import json
-import sqlite3
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 from assistant.accounts import audit
 from assistant.plan.extract import LEVELS
 from assistant.search.albanian import fold
-from assistant.store.database import Database, database
+from assistant.store.database import database
 
 FIELDS = ("nr", "problem", "priority", "priority_as_written", "activities", "responsible", "partners", "deadline_text")
 LIST_FIELDS = ("activities", "responsible", "partners")
@@ -75,11 +73,11 @@ def clean_fields(changes: dict) -> dict:
 
 
 class PlanStore:
-    def __init__(self, db: Database | Path | str):
+    def __init__(self, db: "audit.Db"):
         self.database = database(db)
 
     @property
-    def db(self) -> sqlite3.Connection:
+    def db(self):
         """This thread's connection (inside a change, the one holding its transaction)."""
         return self.database.connection()
 

@@ -1,4 +1,5 @@
-"""The data folder's SQLite file, the one way in for the store, accounts, the audit log and the plan.
+"""The data folder's SQLite file, the one way in for the store, accounts, the audit log and the plan
+(with KVSP_DATABASE_URL, pg_database.py offers the same interface over PostgreSQL).
 
 - Migrated once, when a process first opens it (`open_database`), never on a request path.
 - A connection per thread: a sqlite3 connection used by two threads at once mixes their
@@ -14,8 +15,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.store import migrations
+
+if TYPE_CHECKING:  # psycopg is the optional `postgres` extra
+    from assistant.store.pg_database import PostgresDatabase
 
 DB_FILE = "kvsp.db"
 LOCK_FILE = ".writer.lock"
@@ -23,8 +28,11 @@ BUSY_TIMEOUT_S = 30  # readers never wait in WAL mode; this bounds a write that 
 
 
 class Database:
+    engine = "sqlite"
+
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.folder = self.path.parent  # the data folder: files that must not live in the database (audit.key)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._thread_lock = threading.RLock()
         self._depth = 0  # nesting of writer() in the thread holding _thread_lock
@@ -104,6 +112,6 @@ def open_database(path: Path | str) -> Database:
         return _open[path]
 
 
-def database(db: "Database | Path | str") -> Database:
-    """A Database from itself or from the path of its file."""
-    return db if isinstance(db, Database) else open_database(db)
+def database(db: "Database | PostgresDatabase | Path | str") -> "Database | PostgresDatabase":
+    """A database from itself or from the path of its SQLite file."""
+    return open_database(db) if isinstance(db, (Path, str)) else db

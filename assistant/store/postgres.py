@@ -21,6 +21,7 @@ from assistant.store import migrations
 from assistant.store.base import (ChunkRecord, DocumentRecord, NewChunk, StoredDocument, now, tables_from_json,
                                    tables_to_json)
 from assistant.store.files import OriginalFiles
+from assistant.store.pg_database import PostgresDatabase
 from ingest.model import Table
 
 SETUP_LOCK = 7_415_920_002  # serialises fixing the embedder and the vector dimension
@@ -121,6 +122,7 @@ class PostgresStore:
             migrations.apply(conn)
         self.pool = ConnectionPool(database_url, min_size=1, max_size=POOL_SIZE, configure=_configure,
                                    kwargs={"row_factory": dict_row}, open=True)
+        self.database = PostgresDatabase(self.pool, self.data_dir)  # accounts, audit log and plan: on the same pool
         self._embedder_id: str | None = None
 
     @property

@@ -2,7 +2,9 @@
 artifacts), a FAISS vector index and the original files, content-addressed.
 
 Lexical search ranks in memory (lexical_index, scored as FTS5's bm25): the FTS5 table holds the
-chunks' lexical strings, and the memory index is built from it on the first search after a change.
+chunks' lexical strings, the memory index is built from it on the first search, and a write of
+this process then changes it for the written chunks only (another process's write, or a
+re-tokenising, has it built again).
 
 SQLite is the source of truth: chunk vectors are kept there too, and the FAISS file is a cache
 checked against the database's chunk ids at open and rebuilt when they differ (a crash between the
@@ -34,7 +36,8 @@ class SqliteStore:
         self.index_path = self.data_dir / "vectors.faiss"
         self._cache_lock = threading.Lock()  # one lexical build at a time
         self.index = None
-        self._lexical: LexicalIndex | None = None  # built on the first lexical search, dropped on change
+        self._lexical: LexicalIndex | None = None  # built on the first lexical search, changed by writes
+        self._lexical_generation: str | None = None  # the database generation self._lexical reflects
         self._generation: str | None = None  # the database generation self.index and self._lexical reflect
         self._sync()
         self.embedder_id = self._meta("embedder")
@@ -67,7 +70,8 @@ class SqliteStore:
             chunk_ids = np.array([r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id")], dtype=np.int64)
             if not np.array_equal(vector_index.ids(index), chunk_ids):
                 index = self._rebuild_index()
-            self.index, self._lexical, self._generation = index, None, generation
+            self.index, self._generation = index, generation
+            self._drop_lexical(unless_at=generation)
 
     def _fresh(self) -> None:
         """Reload the memory indexes if another process wrote since they were made."""
@@ -157,7 +161,8 @@ class SqliteStore:
                     self._set_meta("embedder", embedder_id)
                 generation = self._next_generation()
             self.embedder_id = embedder_id
-            self._index_changed(generation, remove=old_ids, add_ids=new_ids, add_vectors=vectors)
+            self._index_changed(generation, remove=old_ids, add_ids=new_ids, add_vectors=vectors,
+                                add_lexical=[c.lexical for c in chunks])
         return self._record(self.db.execute(self._DOC_SELECT + " WHERE d.id = ?", (doc_id,)).fetchone())
 
     @staticmethod
@@ -168,9 +173,15 @@ class SqliteStore:
             db.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", part)
             db.execute(f"DELETE FROM chunks WHERE id IN ({marks})", part)
 
-    def _index_changed(self, generation: str, remove: list[int], add_ids: list[int], add_vectors: np.ndarray) -> None:
+    def _index_changed(self, generation: str, remove: list[int], add_ids: list[int], add_vectors: np.ndarray,
+                       add_lexical: list[str] = ()) -> None:
         """Apply a committed write to the memory indexes and the FAISS file (under the writer lock)."""
-        self._lexical = None
+        with self._cache_lock:  # the lexical index changes only if it was made just before this write
+            if self._lexical is not None and self._lexical_generation == str(int(generation) - 1):
+                self._lexical = self._lexical.changed(remove, zip(add_ids, add_lexical, strict=True))
+                self._lexical_generation = generation
+            else:
+                self._lexical = None
         if self.index is None or vector_index.needs_rebuild(self.index, self.index.ntotal - len(remove) + len(add_ids)):
             self.index = self._rebuild_index()
         else:
@@ -211,7 +222,8 @@ class SqliteStore:
                                [(c.id, tokenize(c)) for c in chunks])
                 self._set_meta("lexical_version", version)
                 generation = self._next_generation()
-            self._lexical, self._generation = None, generation
+            self._drop_lexical()
+            self._generation = generation
         return len(chunks)
 
     # ---- chunks and search ---------------------------------------------------------------
@@ -251,9 +263,26 @@ class SqliteStore:
         if index is None:
             with self._cache_lock:
                 if self._lexical is None:
-                    self._lexical = LexicalIndex(self.db.execute("SELECT rowid, lex FROM chunks_fts ORDER BY rowid"))
+                    self._lexical, self._lexical_generation = self._read_lexical()
                 index = self._lexical
         return index
+
+    def _drop_lexical(self, unless_at: str | None = None) -> None:
+        """Forget the lexical index unless it reflects generation `unless_at` (after the build it may be in)."""
+        with self._cache_lock:
+            if unless_at is None or self._lexical_generation != unless_at:
+                self._lexical = None
+
+    def _read_lexical(self) -> tuple[LexicalIndex, str | None]:
+        """The lexical index of the committed chunks and the generation it reflects, read in one
+        snapshot, so that a write committed meanwhile is applied to it exactly once."""
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            generation = self._meta("generation")
+            return LexicalIndex(db.execute("SELECT rowid, lex FROM chunks_fts ORDER BY rowid")), generation
+        finally:
+            db.execute("COMMIT")
 
     def lexical_search(self, tokens, k, kind=None, document_id=None) -> list[tuple[int, float]]:
         return self._lexical_index().search(tokens, k, self._filter_ids(kind, document_id))

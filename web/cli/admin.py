@@ -6,8 +6,9 @@ from enum import Enum
 import typer
 
 from assistant.accounts import audit
-from assistant.accounts.auth import ROLES, AuthDb, AuthError, db_path, token_id_of
+from assistant.accounts.auth import ROLES, AuthDb, AuthError, token_id_of
 from assistant.core.settings import get_settings
+from assistant.store import open_database
 
 
 Role = Enum("Role", {role: role for role in ROLES}, type=str)
@@ -31,7 +32,7 @@ def register(app: typer.Typer) -> None:
         """Create an account."""
         if password is None:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-        db = db_path(get_settings())
+        db = open_database(get_settings())
         try:
             user = AuthDb(db).add_user(name, role.value, password)
         except AuthError as exc:
@@ -43,7 +44,7 @@ def register(app: typer.Typer) -> None:
     @users.command("token")
     def users_token(name: str):
         """Print a new API token for NAME (for scripts: `Authorization: Bearer <token>`)."""
-        db = db_path(get_settings())
+        db = open_database(get_settings())
         try:
             token = AuthDb(db).new_token(name)
         except AuthError as exc:
@@ -56,7 +57,7 @@ def register(app: typer.Typer) -> None:
     def users_tokens(name: str, as_json: bool = typer.Option(False, "--json")):
         """List NAME's API tokens by id and date (a token itself is shown only when it is made)."""
         try:
-            found = AuthDb(db_path(get_settings())).list_tokens(name)
+            found = AuthDb(open_database(get_settings())).list_tokens(name)
         except AuthError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
@@ -70,7 +71,7 @@ def register(app: typer.Typer) -> None:
     def users_token_revoke(name: str, token_id: str = typer.Argument(..., metavar="ID",
                                                                      help="The id `kvsp users tokens` lists, or the token.")):
         """Revoke one of NAME's API tokens."""
-        db = db_path(get_settings())
+        db = open_database(get_settings())
         try:
             revoked = AuthDb(db).revoke_token(name, token_id)
         except AuthError as exc:
@@ -82,7 +83,7 @@ def register(app: typer.Typer) -> None:
     @users.command("list")
     def users_list(as_json: bool = typer.Option(False, "--json")):
         """List the accounts."""
-        found = AuthDb(db_path(get_settings())).list_users()
+        found = AuthDb(open_database(get_settings())).list_users()
         if as_json:
             typer.echo(json.dumps(found, ensure_ascii=False))
             return
@@ -94,7 +95,7 @@ def register(app: typer.Typer) -> None:
                      head: str | None = typer.Option(None, "--head", help="A head hash noted earlier (audit page, "
                                                                           "an export): it must still be in the log.")):
         """Recompute the keyed hash chain; exit 1 and list the bad entries when it is broken."""
-        db = db_path(get_settings())
+        db = open_database(get_settings())
         problems = audit.verify(db, head)
         last = audit.head(db)
         if as_json:

@@ -18,8 +18,9 @@ def register(app: typer.Typer) -> None:
             database_url: str | None = typer.Option(None, "--database-url",
                                                     help="postgresql://… of an empty database with pgvector "
                                                          "[KVSP_DATABASE_URL].")):
-        """Copy documents, versions, chunks with their vectors and artifacts into PostgreSQL, keeping
-        their ids. Original files stay in DATA_DIR/files: run the server with the same KVSP_DATA_DIR."""
+        """Copy documents, versions, chunks with their vectors, artifacts, accounts (users, tokens,
+        sessions), the audit log and the plan into PostgreSQL, keeping their ids. Original files stay
+        in DATA_DIR/files: run the server with the same KVSP_DATA_DIR."""
         import psycopg
 
         from assistant.store.migrate_sqlite import copy_sqlite_to_postgres

@@ -22,8 +22,8 @@ def inprocess_qa(services):
     def search(q: str, k: int) -> list[dict]:
         return search_results(services, q, k, None)
 
-    def ask(q: str) -> dict:
-        result, artifact_id = answer.ask(services, q.strip(), producer="eval")
+    def ask(q: str, history: tuple[str, ...] = ()) -> dict:
+        result, artifact_id = answer.ask(services, q.strip(), producer="eval", history=history)
         return {**result.public(), "artifact_id": artifact_id}
 
     return search, ask
@@ -38,12 +38,13 @@ def _client(base: str | None, token: str | None, timeout: float):
         return httpx.Client(base_url=base.rstrip("/"), headers=headers, timeout=timeout)
     from fastapi.testclient import TestClient
 
-    from assistant.accounts.auth import db_path, local_mode
+    from assistant.accounts.auth import local_mode
+    from assistant.store import open_database
     from assistant.core.settings import get_settings
     from web.app import build_services, create_app
 
     settings = get_settings()
-    if not token and not local_mode(db_path(settings)):
+    if not token and not local_mode(open_database(settings)):
         typer.echo("error: this data folder has accounts, so the API needs a login: pass --token T", err=True)
         raise typer.Exit(2)
     return TestClient(create_app(settings, build_services(settings)), headers=headers, raise_server_exceptions=False)

@@ -126,11 +126,12 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None)):
 
     from web.app import create_app
 
-    from assistant.accounts.auth import db_path, local_mode
+    from assistant.accounts.auth import local_mode
+    from assistant.store import open_database
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
-    if local_mode(db_path(settings)) and host not in ("127.0.0.1", "localhost", "::1"):
+    if local_mode(open_database(settings)) and host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"error: no accounts yet (local single-user mode), so the app listens on 127.0.0.1 only, "
                   f"not {host}. Create an admin first: kvsp users add NAME --role admin")
         raise typer.Exit(2)

@@ -8,8 +8,7 @@ import json
 from fastapi import APIRouter, Query, Request
 
 from assistant.accounts import audit
-from assistant.accounts.auth import db_path
-from web.deps import StoreDep, require_role
+from web.deps import StoreDep, get_database, require_role
 from web.errors import ApiError
 from web.pages import render
 from web.params import INT64_MAX, iso_moment
@@ -38,11 +37,11 @@ def _filters(request: Request) -> dict:
 
 def _entries(request: Request, limit: int, offset: int) -> tuple[dict, list[dict]]:
     filters = _filters(request)
-    return filters, audit.entries(db_path(request.app.state.settings), limit=limit, offset=offset, **filters)
+    return filters, audit.entries(get_database(request), limit=limit, offset=offset, **filters)
 
 
 def _chain(request: Request, anchor: str | None = None) -> dict:
-    db = db_path(request.app.state.settings)
+    db = get_database(request)
     problems = audit.verify(db, anchor)
     last = audit.head(db)
     return {"ok": not problems, "entries": last["id"] if last else 0, "head": last["hash"] if last else audit.GENESIS,
@@ -107,7 +106,7 @@ def trace(store, db, object_id: str) -> dict:
 
 
 def _trace_or_404(request: Request, store, artifact_id: str) -> dict:
-    found = trace(store, db_path(request.app.state.settings), artifact_id)
+    found = trace(store, get_database(request), artifact_id)
     if found["artifact"] is None and not found["audit"]:
         raise ApiError(404, "not_found", f"No artifact and no audit entry for {artifact_id!r}.")
     return found

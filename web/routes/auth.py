@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
 from assistant.accounts import audit
-from assistant.accounts.auth import ROLES, AuthError, db_path, token_id_of
-from web.deps import SESSION_COOKIE, CurrentUser, auth_db, current_user, in_local_mode, require_role
+from assistant.accounts.auth import ROLES, AuthError, token_id_of
+from web.deps import SESSION_COOKIE, CurrentUser, auth_db, current_user, get_database, in_local_mode, require_role
 from web.errors import ApiError, error_response
 from web.pages import render
 from web.params import Text
@@ -59,7 +59,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _log(request: Request, actor: str, action: str, object_id: str | None, details: dict | None = None) -> None:
-    audit.record(db_path(request.app.state.settings), actor, action, "user", object_id, details)
+    audit.record(get_database(request), actor, action, "user", object_id, details)
 
 
 def _start_session(request: Request, response: Response, user: dict) -> str:

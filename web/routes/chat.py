@@ -2,6 +2,7 @@
 that opens a citation with its quote highlighted."""
 import json
 import re
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -14,20 +15,26 @@ from ingest.limits import damaged_note
 from web.deps import CurrentUser, ServicesDep, StoreDep
 from web.errors import ApiError
 from web.pages import render
+from web.params import Text
 
 router = APIRouter()
 MAX_K = 20
+MAX_HISTORY = 10
 
 
 class Question(BaseModel):
-    question: str = Field(..., max_length=2000)
+    question: Text = Field(..., max_length=2000)
     k: int | None = Field(None, ge=1, le=MAX_K)
+    history: list[Annotated[Text, Field(max_length=2000)]] = Field(
+        default_factory=list, max_length=MAX_HISTORY,
+        description="the conversation's earlier questions, oldest first: a follow-up is read with the last one")
 
 
 def _answer(services, body: Question, user: dict) -> dict:
     if not body.question.strip():
         raise ApiError(422, "empty_question", "The question is empty.")
-    result, artifact_id = ask(services, body.question.strip(), k=body.k or DEFAULT_K, producer=user.get("name", "api"))
+    result, artifact_id = ask(services, body.question.strip(), k=body.k or DEFAULT_K, producer=user.get("name", "api"),
+                              history=tuple(q.strip() for q in body.history if q.strip()))
     return {**result.public(), "artifact_id": artifact_id}
 
 

@@ -11,7 +11,7 @@ from assistant.plan import export as plan_export
 from assistant.plan.extract import LEVELS, combined_status, extract_plan, match_reports, status_reports
 from assistant.plan.store import STATUSES, PlanError, PlanStore
 from assistant.plan.proposals import propose_rows, retriever_measure_finder
-from web.deps import StoreDep, in_local_mode, require_role
+from web.deps import StoreDep, get_database, in_local_mode, require_role
 from web.errors import ApiError
 from web.pages import render
 from web.params import Int64, Text
@@ -51,7 +51,7 @@ def nr_key(row: dict) -> tuple:
 
 
 def plan_store(request: Request) -> PlanStore:
-    return PlanStore(request.app.state.services.database)
+    return PlanStore(get_database(request))
 
 
 def _document(store, document_id: str):

@@ -81,6 +81,7 @@
       p.append(m && byN.has(+m[1]) ? chip(byN.get(+m[1])) : document.createTextNode(part));
     }
     li.append(p);
+    if (r.context) li.append(el("p", "meta", `${T.read_with} «${r.context}»`));
     if (r.citations.length) {
       li.append(el("h3", "sources-title", r.abstained ? T.see_also : T.sources));
       if (r.abstained) li.append(el("p", "see-also-note", T.see_also_note));
@@ -109,7 +110,9 @@
     li.append(wait, p);
     send.disabled = true;
     try {
-      const resp = await window.kvsp.api("/api/ask/stream", {method: "POST", json: {question}, raw: true});
+      // the earlier questions go along: a follow-up ("Po kush e kryeson?") is read with the one before
+      const earlier = history().map((t) => t.question).slice(-5);
+      const resp = await window.kvsp.api("/api/ask/stream", {method: "POST", json: {question, history: earlier}, raw: true});
       if (!resp.body) throw new Error("no stream");
       const reader = resp.body.getReader();
       const decoder = new TextDecoder();
