@@ -1,5 +1,6 @@
 """Two hosts of one council: two app instances over one KVSP_DATABASE_URL, each with its own data
 folder, share accounts, sessions, the audit chain and the plan."""
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -22,6 +23,9 @@ def hosts(request, tmp_path, services):
     with services_for(settings_for("postgres", tmp_path / "host-a", request), services) as a, \
             services_for(settings_for("postgres", tmp_path / "host-b", request), services) as b:
         assert a.settings.database_url == b.settings.database_url and a.database is not b.database
+        # the hosts share one audit key, as they share KVSP_DATA_DIR in a deployment
+        audit.chain_key(a.database)
+        shutil.copy(a.database.folder / audit.KEY_FILE, b.database.folder / audit.KEY_FILE)
         yield a, b
 
 
@@ -65,9 +69,10 @@ def test_a_row_approved_through_one_host_is_in_the_plan_of_the_other(hosts):
     AuthDb(a.database).add_user("admin-1", "admin", PASSWORD)
     AuthDb(a.database).add_user("sekretarja", "secretary", PASSWORD)
     token = AuthDb(a.database).new_token("sekretarja")
+    admin = AuthDb(a.database).new_token("admin-1")  # nobody approves a row they proposed
     first, second = PlanStore(a.database).add_rows(ROWS, origin="extract", actor="sekretarja")
     with TestClient(create_app(a.settings, a)) as on_a, TestClient(create_app(b.settings, b)) as on_b:
-        approved = on_b.post(f"/api/plan/rows/{first['id']}/approve", headers=bearer(token), json={"reason": "po"})
+        approved = on_b.post(f"/api/plan/rows/{first['id']}/approve", headers=bearer(admin), json={"reason": "po"})
         assert approved.status_code == 200, approved.text
         rejected = on_a.post(f"/api/plan/rows/{second['id']}/reject", headers=bearer(token), json={})
         assert rejected.status_code == 200, rejected.text

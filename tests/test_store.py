@@ -303,7 +303,7 @@ def build_sqlite_store(data_dir) -> tuple[SqliteStore, list[str]]:
     plan = PlanStore(store.database)
     rows = plan.add_rows([{"problem": "Ndriçimi pranë shkollave", "activities": ["Llamba"]},
                           {"problem": "Bullizmi në shkolla"}], origin="extract", actor="sekretarja")
-    plan.approve(rows[0]["id"], "sekretarja", reason="urgjent")
+    plan.approve(rows[0]["id"], "admin-1", reason="urgjent")  # nobody approves their own row
     return store, artifacts
 
 
@@ -337,7 +337,7 @@ def test_migrate_sqlite_to_postgres(tmp_path, pg_url):
     plan, old_plan = PlanStore(target.database), PlanStore(source.database)
     assert plan.rows() == old_plan.rows() and plan.versions() == old_plan.versions()
     assert [plan.history(r["id"]) for r in plan.rows()] == [old_plan.history(r["id"]) for r in old_plan.rows()]
-    plan.approve(plan.pending()[0]["id"], "sekretarja")
+    plan.approve(plan.pending()[0]["id"], "admin-1")
     assert plan.version() == 2 and audit.head(target.database)["id"] == 5 and audit.verify(target.database) == []
     assert target.ensure_lexical("v2", with_sections) == 0  # the tokens came along
     with psycopg.connect(pg_url) as conn:  # built after the bulk copy
