@@ -4,36 +4,11 @@ Debian's chromium driven by Playwright over the session app."""
 import csv
 import io
 
-import pytest
-
 from tests.conftest import SAMPLES
 
 MINUTES_NOTES = SAMPLES / "shenime-sekretari-gurras-2024-11-07.txt"
 CONSULTATION = SAMPLES / "shenime-konsultim-publik-lumez-2025-01.txt"
 PAYLOAD = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture()
-def page(browser):
-    """A fresh page that records script errors and dialogs. A test may expect a confirm by its text
-    (`page.expected_dialogs`): those are accepted and kept in `page.dialogs`; any other is a problem."""
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    page.set_default_timeout(30_000)
-    page.problems, page.dialogs, page.expected_dialogs = [], [], ()
-
-    def on_dialog(d):
-        if any(text in d.message for text in page.expected_dialogs):
-            page.dialogs.append(d.message)
-            d.accept()
-        else:
-            page.problems.append(f"dialog: {d.message}")
-            d.dismiss()
-
-    page.on("pageerror", lambda e: page.problems.append(f"script error: {e}"))
-    page.on("dialog", on_dialog)
-    yield page
-    page.close()
-    assert not page.problems
 
 
 def tab_to(page, selector: str, limit: int = 400) -> None:
