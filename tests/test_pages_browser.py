@@ -252,3 +252,33 @@ def test_plan_main_actions_work_from_the_keyboard(live_url, page):
     settled(page, lambda: page.keyboard.press("Enter"))
     plan_row = page.locator(f'table.plan tr[data-id="{row["id"]}"]')
     assert "Para fillimit të vitit shkollor" in plan_row.inner_text()
+
+
+# ---- sources of plan rows ------------------------------------------------------------------------
+
+def test_plan_rows_from_pasted_text_link_to_their_span_and_their_trace(live_url, page):
+    concerns = ("Takimi me banorët, 12 mars.\n"
+                "Tregtarët e rrugës Dibra: dyqane të vjedhura natën, 4 raste në shkurt.")
+    page.goto(live_url + "/plan")
+    [row] = propose(page, concerns)
+    proposal = page.locator(f'.proposal[data-id="{row["id"]}"]')
+    link = proposal.locator("a.in-input")
+    assert link.inner_text() == "Shfaqe në tekstin e dhënë"
+    settled(page, lambda: proposal.locator("button.approve").click())
+    plan_row = page.locator(f'table.plan tr[data-id="{row["id"]}"]')
+    plan_row.locator("a.in-input").click()  # the approved row keeps its link
+
+    page.wait_for_url("**/trace/**")
+    mark = page.locator("pre.input mark#hl")
+    assert mark.inner_text() == row["source"]["quote"] == concerns[row["source"]["start"]:row["source"]["end"]]
+    assert page.locator("pre.input").inner_text() == concerns  # the pasted text itself, stored
+
+    page.go_back()
+    page.locator(f'table.plan tr[data-id="{row["id"]}"] a.row-trace').click()
+    page.wait_for_url(f"**/trace/{row['id']}")
+    main = page.locator("main")
+    assert "Nuk ka objekt" not in main.inner_text() and "Asnjë burim i cituar" not in main.inner_text()
+    assert row["problem"] in main.locator("table.fields").first.inner_text()
+    assert row["source"]["quote"] in page.locator(".result.source blockquote").first.inner_text()
+    assert page.locator("mark#hl").inner_text() == row["source"]["quote"]  # its span, highlighted
+    assert "Miratoi rresht plani" in page.locator("table.audit").inner_text()
