@@ -258,7 +258,7 @@ def test_plan_main_actions_work_from_the_keyboard(live_url, page):
 
 def test_plan_rows_from_pasted_text_link_to_their_span_and_their_trace(live_url, page):
     concerns = ("Takimi me banorët, 12 mars.\n"
-                "Tregtarët e rrugës Dibra: dyqane të vjedhura natën, 4 raste në shkurt.")
+                "Banorët e lagjes Kodra: vjedhje në banesa natën, 5 raste në dhjetor.")
     page.goto(live_url + "/plan")
     [row] = propose(page, concerns)
     proposal = page.locator(f'.proposal[data-id="{row["id"]}"]')
