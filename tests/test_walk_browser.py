@@ -80,8 +80,9 @@ def walked(live_url, browser):
     documents = page.request.get(live_url + "/api/documents").json()["documents"]
     page.close()
     return chat, [
-        "/", "/search?q=policia+bashkiake", "/documents", f"/documents/{documents[0]['id']}?start=0&end=40", "/minutes",
-        "/plan", "/audit", f"/trace/{answer['artifact_id']}", f"/trace/{rows[0]['id']}", f"/trace/{rows[1]['id']}",
+        "/", "/search?q=policia+bashkiake", "/documents", f"/documents/{documents[0]['id']}?start=0&end=40",
+        "/minutes", "/plan", "/audit", f"/trace/{answer['artifact_id']}", f"/trace/{documents[0]['id']}",
+        f"/trace/{rows[0]['id']}", f"/trace/{rows[1]['id']}",
         f"/trace/{proposal['artifact_id']}?start={rows[0]['source']['start']}&end={rows[0]['source']['end']}",
     ]
 

@@ -2,7 +2,8 @@
 
 The trace of an object id shows the stored artifact with that id (its inputs, every cited
 source span, linked to the document viewer) and every audit entry about it, oldest first. A plan
-row is traced through the artifact it was proposed or imported from, with the row's own sources.
+row is traced through the artifact it was proposed or imported from, with the row's own sources;
+a document shows its fields and opens in the viewer.
 A span cited from an artifact's own input text (pasted concerns, notes) is highlighted there.
 """
 import json
@@ -23,6 +24,7 @@ FILTERS = ("actor", "action", "object_type", "object_id", "since", "until")
 INPUT_KEYS = ("inputs", "question", "notes", "text", "document_id", "meeting", "meeting_date")
 ROW_FIELDS = ("nr", "problem", "state", "status", "priority", "activities", "responsible", "deadline_text",
               "requested_by")  # what the trace of a plan row shows of the row
+DOCUMENT_FIELDS = ("title", "kind", "filename", "pages", "chunks", "version", "created_at")  # of a document's trace
 SPAN_INPUTS = ("text", "notes")  # the input a cited span without a document points into
 
 
@@ -114,10 +116,12 @@ def trace(store, db, object_id: str, plan_row: dict | None = None, span: tuple[i
         own = plan_row.get("source") or {}
         if span is None and not own.get("document_id") and "start" in own:
             span = (own["start"], own["end"])
+    document = store.get_document(object_id) if artifact is None and not plan_row else None
     payload = (artifact or {}).get("payload") or artifact or {}
     inputs = payload.get("inputs") if isinstance(payload.get("inputs"), dict) else {
         key: payload[key] for key in INPUT_KEYS if key in payload}
     return {"id": object_id, "artifact": artifact, "origin": origin_id if artifact else None, "row": row,
+            "document": {key: getattr(document, key) for key in DOCUMENT_FIELDS} if document else None,
             "inputs": inputs, "sources": sources, "highlight": highlight(inputs, span),
             "audit": list(reversed(audit.entries(db, object_id=object_id, limit=1000)))}
 
@@ -138,7 +142,7 @@ def _trace_or_404(request: Request, store, artifact_id: str, start: int | None =
     row = PlanStore(request.app.state.services.database).get(artifact_id)
     span = (start, end) if start is not None and end is not None else None
     found = trace(store, db_path(request.app.state.settings), artifact_id, row, span)
-    if found["artifact"] is None and not found["audit"]:
+    if found["artifact"] is None and found["document"] is None and not found["audit"]:
         raise ApiError(404, "not_found", f"No artifact and no audit entry for {artifact_id!r}.")
     return found
 
