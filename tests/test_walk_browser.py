@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import ROOT
 
 I18N = json.loads((ROOT / "web" / "i18n.json").read_text(encoding="utf-8"))
 # Values the code keeps in English and the page must translate: the last part of the i18n keys
@@ -44,6 +44,10 @@ PAGE_WORDS = """(skip) => {
     for (const a of ["title", "aria-label", "placeholder"]) if (e.getAttribute(a)) words.push(e.getAttribute(a));
   return words.join(" ");
 }"""
+# The walk's own concerns (the other page tests decide on the rows of theirs).
+CONCERNS = ("Takimi me banorët e lagjes Kodra, 12 mars.\n"
+            "Banorët: vjedhje në banesa natën, 5 raste në dhjetor.\n"
+            "Prindërit: mungon vendkalimi për këmbësorë te shkolla, 2 aksidente në shkurt.")
 WIDE = """() => Array.from(document.querySelectorAll("body *"))
   .filter((e) => e.getBoundingClientRect().right > innerWidth + 1 && e.checkVisibility() && !e.closest("table"))
   .slice(0, 3).map((e) => `${e.tagName}#${e.id}.${e.className}`)"""
@@ -75,8 +79,7 @@ def walked(live_url, browser):
         expect(page.locator(".turn.assistant .foot")).to_have_count(n)
     chat = page.evaluate("localStorage.getItem('kvsp-chat')")
     post = lambda path, body: page.request.post(live_url + path, data=body).json()  # noqa: E731
-    proposal = post("/api/plan/propose", {"text": (SAMPLES / "shenime-konsultim-publik-lumez-2025-01.txt").read_text(
-        encoding="utf-8")})
+    proposal = post("/api/plan/propose", {"text": CONCERNS})
     rows = proposal["rows"]
     post(f"/api/plan/rows/{rows[0]['id']}/approve", {})
     post(f"/api/plan/rows/{rows[1]['id']}/reject", {"reason": "Mbulohet nga plani i policisë"})
