@@ -51,9 +51,8 @@ def client(app):
         yield c
 
 
-@pytest.fixture(scope="session")
-def live_url(app):
-    """The session's app behind a real HTTP server on a free port (for browsers and HTTP harnesses)."""
+def serving(app):
+    """`app` behind a real HTTP server on a free port, as a generator of its URL (for fixtures)."""
     import socket
     import threading
     import time
@@ -75,6 +74,19 @@ def live_url(app):
     thread.join(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def live_url(app):
+    """The session's app behind a real HTTP server (for browsers and HTTP harnesses)."""
+    yield from serving(app)
+
+
+@pytest.fixture()
+def fresh_url(fresh_app):
+    """An app over an empty data folder behind a real HTTP server (for browser tests that write)."""
+    yield from serving(fresh_app)
+
+
+SCREENS = {"desk": (1366, 768), "phone": (390, 844)}  # the sizes the pages are tried at
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium; never a browser downloaded by a test tool
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -114,3 +126,28 @@ def fresh_app(fresh_services):
     from web.app import create_app
 
     return create_app(fresh_services.settings, fresh_services)
+
+
+@pytest.fixture()
+def page(browser, request):
+    """A fresh page that records script errors and dialogs. A test may expect a confirm by its text
+    (`page.expected_dialogs`): those are accepted and kept in `page.dialogs`; any other is a problem.
+    The window is 1200x900 unless the test asks for a size (parametrized `page` with `indirect=True`)."""
+    width, height = getattr(request, "param", (1200, 900))
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.set_default_timeout(30_000)
+    page.problems, page.dialogs, page.expected_dialogs = [], [], ()
+
+    def on_dialog(d):
+        if any(text in d.message for text in page.expected_dialogs):
+            page.dialogs.append(d.message)
+            d.accept()
+        else:
+            page.problems.append(f"dialog: {d.message}")
+            d.dismiss()
+
+    page.on("pageerror", lambda e: page.problems.append(f"script error: {e}"))
+    page.on("dialog", on_dialog)
+    yield page
+    page.close()
+    assert not page.problems

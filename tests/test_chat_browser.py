@@ -59,3 +59,39 @@ def test_history_survives_a_reload_and_each_answer_has_a_copy_button(live_url, b
     page.reload()
     assert page.locator(".turn.user").count() == 0
     context.close()
+
+
+def test_regenerate_asks_again_in_place_and_an_abstention_lists_no_passages(live_url, browser):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_url + "/")
+    page.fill("#q", "Kush janë anëtarët e KVSP-së?")
+    page.press("#q", "Enter")
+    answer = page.locator(".turn.assistant").first
+    answer.locator(".foot a.trace").wait_for(timeout=30_000)
+    first = answer.locator("a.trace").get_attribute("href")
+    asked = []
+    page.on("request", lambda r: asked.append(r.post_data_json) if r.url.endswith("/api/ask/stream") else None)
+    answer.locator("button.regenerate").click()
+    expect(answer.locator("a.trace")).not_to_have_attribute("href", first, timeout=30_000)  # a new answer, stored anew
+    assert asked == [{"question": "Kush janë anëtarët e KVSP-së?"}]
+    assert page.locator(".turn.user").count() == 1 and page.locator(".turn.assistant").count() == 1
+    again = answer.locator("a.trace").get_attribute("href")
+    page.reload()
+    assert page.locator(".turn.assistant a.trace").get_attribute("href") == again  # replaced, not appended
+    assert page.locator(".turn.user").count() == 1
+
+    page.fill("#q", "Sa kushton një biletë avioni për në Tokio?")
+    page.press("#q", "Enter")
+    abstention = page.locator(".turn.assistant").nth(1)
+    abstention.locator(".foot").wait_for(timeout=30_000)
+    assert abstention.locator(".answer.abstained").count() == 1
+    assert abstention.locator(".sources li, a.chip, .sources-title").count() == 0  # no unrelated passages as sources
+    search = abstention.locator("a.search-instead")
+    assert search.inner_text() == "Kërkoni vetë në dokumente"
+    search.click()
+    page.wait_for_url("**/search?q=*")
+    assert page.locator("input[type=search]").input_value() == "Sa kushton një biletë avioni për në Tokio?"
+    context.close()

@@ -4,36 +4,11 @@ Debian's chromium driven by Playwright over the session app."""
 import csv
 import io
 
-import pytest
-
 from tests.conftest import SAMPLES
 
 MINUTES_NOTES = SAMPLES / "shenime-sekretari-gurras-2024-11-07.txt"
 CONSULTATION = SAMPLES / "shenime-konsultim-publik-lumez-2025-01.txt"
 PAYLOAD = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture()
-def page(browser):
-    """A fresh page that records script errors and dialogs. A test may expect a confirm by its text
-    (`page.expected_dialogs`): those are accepted and kept in `page.dialogs`; any other is a problem."""
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    page.set_default_timeout(30_000)
-    page.problems, page.dialogs, page.expected_dialogs = [], [], ()
-
-    def on_dialog(d):
-        if any(text in d.message for text in page.expected_dialogs):
-            page.dialogs.append(d.message)
-            d.accept()
-        else:
-            page.problems.append(f"dialog: {d.message}")
-            d.dismiss()
-
-    page.on("pageerror", lambda e: page.problems.append(f"script error: {e}"))
-    page.on("dialog", on_dialog)
-    yield page
-    page.close()
-    assert not page.problems
 
 
 def tab_to(page, selector: str, limit: int = 400) -> None:
@@ -277,3 +252,33 @@ def test_plan_main_actions_work_from_the_keyboard(live_url, page):
     settled(page, lambda: page.keyboard.press("Enter"))
     plan_row = page.locator(f'table.plan tr[data-id="{row["id"]}"]')
     assert "Para fillimit të vitit shkollor" in plan_row.inner_text()
+
+
+# ---- sources of plan rows ------------------------------------------------------------------------
+
+def test_plan_rows_from_pasted_text_link_to_their_span_and_their_trace(live_url, page):
+    concerns = ("Takimi me banorët, 12 mars.\n"
+                "Banorët e lagjes Kodra: vjedhje në banesa natën, 5 raste në dhjetor.")
+    page.goto(live_url + "/plan")
+    [row] = propose(page, concerns)
+    proposal = page.locator(f'.proposal[data-id="{row["id"]}"]')
+    link = proposal.locator("a.in-input")
+    assert link.inner_text() == "Shfaqe në tekstin e dhënë"
+    settled(page, lambda: proposal.locator("button.approve").click())
+    plan_row = page.locator(f'table.plan tr[data-id="{row["id"]}"]')
+    plan_row.locator("a.in-input").click()  # the approved row keeps its link
+
+    page.wait_for_url("**/trace/**")
+    mark = page.locator("pre.input mark#hl")
+    assert mark.inner_text() == row["source"]["quote"] == concerns[row["source"]["start"]:row["source"]["end"]]
+    assert page.locator("pre.input").inner_text() == concerns  # the pasted text itself, stored
+
+    page.go_back()
+    page.locator(f'table.plan tr[data-id="{row["id"]}"] a.row-trace').click()
+    page.wait_for_url(f"**/trace/{row['id']}")
+    main = page.locator("main")
+    assert "Nuk ka objekt" not in main.inner_text() and "Asnjë burim i cituar" not in main.inner_text()
+    assert row["problem"] in main.locator("table.fields").first.inner_text()
+    assert row["source"]["quote"] in page.locator(".result.source blockquote").first.inner_text()
+    assert page.locator("mark#hl").inner_text() == row["source"]["quote"]  # its span, highlighted
+    assert "Miratoi rresht plani" in page.locator("table.audit").inner_text()

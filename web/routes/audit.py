@@ -1,13 +1,17 @@
 """The audit log and the trace of an artifact, for auditors (and admins): JSON and pages.
 
 The trace of an object id shows the stored artifact with that id (its inputs, every cited
-source span, linked to the document viewer) and every audit entry about it, oldest first.
+source span, linked to the document viewer) and every audit entry about it, oldest first. A plan
+row is traced through the artifact it was proposed or imported from, with the row's own sources;
+a document shows its fields and opens in the viewer.
+A span cited from an artifact's own input text (pasted concerns, notes) is highlighted there.
 """
 import json
 
 from fastapi import APIRouter, Query, Request
 
 from assistant.accounts import audit
+from assistant.plan.store import PlanStore
 from web.deps import StoreDep, get_database, require_role
 from web.errors import ApiError
 from web.pages import render
@@ -17,6 +21,10 @@ router = APIRouter()
 AUDITORS = ("auditor",)
 FILTERS = ("actor", "action", "object_type", "object_id", "since", "until")
 INPUT_KEYS = ("inputs", "question", "notes", "text", "document_id", "meeting", "meeting_date")
+ROW_FIELDS = ("nr", "problem", "state", "status", "priority", "activities", "responsible", "deadline_text",
+              "requested_by")  # what the trace of a plan row shows of the row
+DOCUMENT_FIELDS = ("title", "kind", "filename", "pages", "chunks", "version", "created_at")  # of a document's trace
+SPAN_INPUTS = ("text", "notes")  # the input a cited span without a document points into
 
 
 def as_json(value, indent: int | None = None) -> str:
@@ -94,20 +102,48 @@ def sources_of(value) -> list[dict]:
     return found
 
 
-def trace(store, db, object_id: str) -> dict:
-    """The artifact stored under `object_id` (or None), its cited sources, its inputs, and the
-    audit entries about it oldest first."""
+def trace(store, db, object_id: str, plan_row: dict | None = None, span: tuple[int, int] | None = None) -> dict:
+    """The artifact stored under `object_id` (or, for a plan row, the one it came from), its cited
+    sources, its inputs, the audit entries about it oldest first, and the `span` of its input
+    text to highlight (a row from pasted text: its own span unless another is asked for)."""
     artifact = store.get_artifact(object_id)
+    origin_id, sources = object_id, sources_of(artifact)
+    row = None
+    if artifact is None and plan_row:
+        origin_id = plan_row.get("artifact_id")
+        artifact = store.get_artifact(origin_id) if origin_id else None
+        sources = sources_of([plan_row.get("source"), plan_row.get("measure")])
+        row = {key: plan_row[key] for key in ROW_FIELDS if plan_row.get(key)}
+        own = plan_row.get("source") or {}
+        if span is None and not own.get("document_id") and "start" in own:
+            span = (own["start"], own["end"])
+    document = store.get_document(object_id) if artifact is None and not plan_row else None
     payload = (artifact or {}).get("payload") or artifact or {}
     inputs = payload.get("inputs") if isinstance(payload.get("inputs"), dict) else {
         key: payload[key] for key in INPUT_KEYS if key in payload}
-    return {"id": object_id, "artifact": artifact, "inputs": inputs, "sources": sources_of(artifact),
+    return {"id": object_id, "artifact": artifact, "origin": origin_id if artifact else None, "row": row,
+            "document": {key: getattr(document, key) for key in DOCUMENT_FIELDS} if document else None,
+            "inputs": inputs, "sources": sources, "highlight": highlight(inputs, span),
             "audit": list(reversed(audit.entries(db, object_id=object_id, limit=1000)))}
 
 
-def _trace_or_404(request: Request, store, artifact_id: str) -> dict:
-    found = trace(store, get_database(request), artifact_id)
-    if found["artifact"] is None and not found["audit"]:
+def highlight(inputs: dict, span: tuple[int, int] | None) -> dict | None:
+    """The input text holding `span`, cut around it: {"key", "before", "marked", "after"}."""
+    if span is None:
+        return None
+    start, end = span
+    for key in SPAN_INPUTS:
+        text = inputs.get(key)
+        if isinstance(text, str) and 0 <= start < end <= len(text):
+            return {"key": key, "before": text[:start], "marked": text[start:end], "after": text[end:]}
+    return None
+
+
+def _trace_or_404(request: Request, store, artifact_id: str, start: int | None = None, end: int | None = None) -> dict:
+    row = PlanStore(get_database(request)).get(artifact_id)
+    span = (start, end) if start is not None and end is not None else None
+    found = trace(store, get_database(request), artifact_id, row, span)
+    if found["artifact"] is None and found["document"] is None and not found["audit"]:
         raise ApiError(404, "not_found", f"No artifact and no audit entry for {artifact_id!r}.")
     return found
 
@@ -118,5 +154,6 @@ def trace_api(request: Request, artifact_id: str, store: StoreDep, user: dict = 
 
 
 @router.get("/trace/{artifact_id}", include_in_schema=False)
-def trace_page(request: Request, artifact_id: str, store: StoreDep, user: dict = require_role(*AUDITORS)):
-    return render(request, "trace.html", trace=_trace_or_404(request, store, artifact_id), as_json=as_json)
+def trace_page(request: Request, artifact_id: str, store: StoreDep, user: dict = require_role(*AUDITORS),
+               start: int | None = Query(None, ge=0, le=INT64_MAX), end: int | None = Query(None, ge=0, le=INT64_MAX)):
+    return render(request, "trace.html", trace=_trace_or_404(request, store, artifact_id, start, end), as_json=as_json)

@@ -45,8 +45,10 @@ def api_ask(body: Question, services: ServicesDep, user: CurrentUser):
 
 @router.post("/api/ask/stream")
 async def api_ask_stream(body: Question, services: ServicesDep, user: CurrentUser):
-    """The same answer as NDJSON lines: {"type": "delta", "text"} pieces of the answer as they
-    are ready, then {"type": "done", ...the /api/ask response}."""
+    """The same answer as NDJSON lines: {"type": "delta", "text"} pieces of the answer, then
+    {"type": "done", ...the /api/ask response}. The answer is composed whole (offline, or a
+    validated LLM reply), so the pieces follow one another at once: the page's protocol is ready
+    for an answer written as it streams, the composer does not yet write one."""
     if not body.question.strip():
         raise ApiError(422, "empty_question", "The question is empty.")
     response = await run_in_threadpool(_answer, services, body, user)

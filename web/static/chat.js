@@ -1,5 +1,7 @@
 // The chat page: asks /api/ask/stream, shows the answer as it arrives, then citations as chips;
-// the conversation is kept in this browser (localStorage) across reloads until "Clear".
+// each answer can be copied or asked again ("regenerate"); an abstention lists no passages (they
+// would not be its sources) but offers the search page. The conversation is kept in this browser
+// (localStorage) across reloads until "Clear".
 // Document text only ever enters the page through textContent, never as HTML.
 (() => {
   "use strict";
@@ -13,7 +15,15 @@
 
   const MAX_TURNS = 50;  // what the browser keeps across reloads; older turns drop off
   const history = () => { try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; } };
-  const remember = (turn) => localStorage.setItem(KEY, JSON.stringify([...history(), turn].slice(-MAX_TURNS)));
+  const keep = (turns) => localStorage.setItem(KEY, JSON.stringify(turns.slice(-MAX_TURNS)));
+  // A turn is stored once under its id; asked again, its entry is replaced in place.
+  const remember = (turn) => {
+    const turns = history();
+    const at = turns.findIndex((t) => t.id === turn.id);
+    if (at >= 0) turns[at] = turn; else turns.push(turn);
+    keep(turns);
+  };
+  const newId = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -72,19 +82,31 @@
     return a;
   }
 
+  function regenerateButton(li) {
+    const b = el("button", "secondary regenerate", T.regenerate);
+    b.type = "button";
+    b.addEventListener("click", () => { if (!send.disabled) ask(li.dataset.question, li); });
+    return b;
+  }
+
   function renderAnswer(li, r) {
     li.replaceChildren(el("span", "who", T.assistant));
     const byN = new Map(r.citations.map((c) => [c.n, c]));
     const p = el("p", r.abstained ? "answer abstained" : "answer");
     for (const part of r.answer.split(/(\[\d+\])/)) {
       const m = part.match(/^\[(\d+)\]$/);
-      p.append(m && byN.has(+m[1]) ? chip(byN.get(+m[1])) : document.createTextNode(part));
+      p.append(m && byN.has(+m[1]) && !r.abstained ? chip(byN.get(+m[1])) : document.createTextNode(part));
     }
     li.append(p);
     if (r.context) li.append(el("p", "meta", `${T.read_with} «${r.context}»`));
-    if (r.citations.length) {
-      li.append(el("h3", "sources-title", r.abstained ? T.see_also : T.sources));
-      if (r.abstained) li.append(el("p", "see-also-note", T.see_also_note));
+    if (r.abstained) {  // the nearest passages did not answer: not sources, so not listed
+      const search = el("a", "search-instead", T.search_instead);
+      search.href = `/search?q=${encodeURIComponent(li.dataset.question)}`;
+      const hint = el("p", "meta");
+      hint.append(search);
+      li.append(hint);
+    } else if (r.citations.length) {
+      li.append(el("h3", "sources-title", T.sources));
       const ol = el("ol", "sources");
       for (const c of r.citations) {
         const item = el("li");
@@ -98,12 +120,17 @@
     const foot = el("div", "meta foot", `${T.backend} ${backendName(r.backend)} · `);
     const trace = el("a", "trace", T.trace);
     trace.href = `/trace/${encodeURIComponent(r.artifact_id)}`;
-    foot.append(trace, copyButton(r));
+    foot.append(trace, copyButton(r), regenerateButton(li));
     li.append(foot);
   }
 
-  async function ask(question) {
-    const li = turn(question);
+  // Ask `question`; with `again` (an answer's turn), the answer replaces that one.
+  async function ask(question, again) {
+    const li = again || turn(question);
+    const id = li.dataset.turn || newId();
+    li.dataset.turn = id;
+    li.dataset.question = question;
+    li.replaceChildren(el("span", "who", T.assistant));
     const p = el("p", "answer streaming", "");
     p.setAttribute("aria-busy", "true");
     const wait = el("p", "meta", T.thinking);
@@ -134,9 +161,9 @@
       }
       if (!done) throw new Error("incomplete answer");
       renderAnswer(li, done);
-      remember({question, response: done});
+      remember({id, question, response: done});
     } catch (err) {
-      li.replaceChildren(el("span", "who", T.assistant), el("p", "answer error", T.error));
+      li.replaceChildren(el("span", "who", T.assistant), el("p", "answer error", T.error), regenerateButton(li));
     } finally {
       send.disabled = false;
       input.focus();
@@ -165,6 +192,13 @@
     empty.hidden = false;
     input.focus();
   });
-  for (const t of history()) renderAnswer(turn(t.question), t.response);
+  const stored = history().map((t) => (t.id ? t : Object.assign({ id: newId() }, t)));  // older entries had no id
+  keep(stored);
+  for (const t of stored) {
+    const li = turn(t.question);
+    li.dataset.turn = t.id;
+    li.dataset.question = t.question;
+    renderAnswer(li, t.response);
+  }
   if (log.lastElementChild) log.lastElementChild.scrollIntoView({block: "end"});
 })();
