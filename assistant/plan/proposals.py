@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from assistant.search.albanian import fold
+from ingest.albanian.morphology import analyse
 from assistant.meetings.gazetteer import honorifics
 from assistant.meetings.notes import parse_person, split_people
 from assistant.plan.extract import LEVELS, header_field, normalise_priority, squash
@@ -36,7 +37,7 @@ _PLACE = re.compile(
     r"(?:[A-ZÇË][\w’'-]+|„[^”]+”|\"[^\"]+\")(?:\s+(?:e|i|të|së|\d+|[A-ZÇË][\w’'-]+|„[^”]+”))*")
 _PLACE_HEAD = re.compile(r"^(?:Lagj|Rrug|Bulevard|Shesh|Park|Treg|fshat|NJA|Njësia|Shkoll|Gjimnaz|Qendr|Kryqëzim|ish-|pranë|afër|te |tek )")
 _FIGURE = re.compile(r"(?<![\w.:])(?<!nr\. )(?<![Pp]ika )(?:rreth\s+)?\d+(?:[.,]\d+)?(?:\s*[–-]\s*\d+)?(?:\s+(?:nga\s+\d+\s+)?[^\s,.;:]+){1,3}")
-_MUNICIPALITY = re.compile(r"\bBashki(?:a|së|në|ak)\s+(?:e\s+)?([A-ZÇË][a-zçë]+)")
+_MUNICIPALITY = re.compile(r"\b(Bashki(?:a|së|në|ak)|Komun(?:a|ës|ën))\s+(e\s+)?([A-ZÇË][a-zçë]+)")
 _TOKEN = re.compile(r"[^\W_]+")
 _CELL = re.compile(r"(?:^|;)\s*([^:;\n]{1,40}?)\s*:(?!\d)")  # 'Detyra:' in 'Nr.: 1; Detyra: …; Afati: …'
 _ITEM = re.compile(r"^\s*(?:\d{1,2}[:.]\d{2}\s*[–—-]\s*)?(?:P|pika\s*|pika e\s*)\d{1,2}\b", re.I)
@@ -53,23 +54,59 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-def _has(words: list[str], cues: list[str]) -> bool:
+Forms = str | tuple[str, ...]  # a folded word, or a word with its folded lemmas as alternatives
+
+
+def _has(words: list[Forms], cues: list[str]) -> bool:
     return any(_cue_at(words, cue) >= 0 for cue in cues)
 
 
-def _cue_at(words: list[str], cue: str) -> int:
-    """Position of a cue ('word', 'two words', 'prefix*') in folded words, or -1."""
+def _alternatives(word: Forms) -> tuple[str, ...]:
+    return word if isinstance(word, tuple) else (word,)
+
+
+def _matches(word: Forms, part: str) -> bool:
+    return any(w.startswith(part[:-1]) if part.endswith("*") else w == part for w in _alternatives(word))
+
+
+def _cue_spans(words: list[Forms], cue: str) -> list[int]:
+    """Every position of a cue ('word', 'two words', 'prefix*') in folded words."""
     parts = cue.split()
-    for i in range(len(words) - len(parts) + 1):
-        ok = True
-        for k, p in enumerate(parts):
-            w = words[i + k]
-            if not (w.startswith(p[:-1]) if p.endswith("*") else w == p):
-                ok = False
-                break
-        if ok:
-            return i
-    return -1
+    return [i for i in range(len(words) - len(parts) + 1)
+            if all(_matches(words[i + k], p) for k, p in enumerate(parts))]
+
+
+def _cue_at(words: list[Forms], cue: str) -> int:
+    """Position of a cue in folded words, or -1."""
+    spans = _cue_spans(words, cue)
+    return spans[0] if spans else -1
+
+
+def _lemmas(word: str) -> tuple[str, ...]:
+    """Folded lemmas of a word form, so one cue reads every inflection: 'kafshua' -> 'kafshoj',
+    'vjedhura' -> 'vjedhur', 'vjedh'; none for a form the morphology does not know."""
+    return tuple(dict.fromkeys(fold(a.lemma) for a in analyse(word)))
+
+
+@dataclass(frozen=True)
+class Word:
+    start: int
+    end: int
+    forms: tuple[str, ...]  # the folded form first, then its lemmas
+
+
+def _tokens(text: str) -> list[Word]:
+    """The words of `text` with their spans, each with its lemmas."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        folded = _WORD.findall(fold(m.group(0)))
+        lemmas = _lemmas(m.group(0)) if len(folded) == 1 else ()
+        out.extend(Word(m.start(), m.end(), tuple(dict.fromkeys((f, *lemmas)))) for f in folded)
+    return out
+
+
+def _forms(text: str) -> list[tuple[str, ...]]:
+    return [w.forms for w in _tokens(text)]
 
 
 # ---------- units of text ----------
@@ -78,6 +115,7 @@ class Unit:
     start: int
     end: int
     section: str | None  # "concerns", "other" or None
+    area: str | None = None  # the heading of a neighbourhood or village it stands under ('== LAGJJA E STACIONIT ==')
 
 
 def _section_kind(heading: str) -> str | None:
@@ -104,10 +142,19 @@ def _is_numbered_title(line: str) -> bool:
     return bool(m) and len(m.group(1).split()) <= 5 and not re.search(r"[.;:!?\d]$", m.group(1).strip())
 
 
+def _area(heading: str) -> str | None:
+    """'== LAGJJA E STACIONIT ==' -> 'Lagjja e Stacionit': a heading that names a neighbourhood or village."""
+    name = heading.strip(" =#*_:-–\t")
+    if not _has(_words(name), rules()["area_words"]):
+        return None
+    return " ".join(w if not w.isupper() else w.lower() if fold(w.lower()) in ("e", "i", "te", "se", "dhe") else w.capitalize()
+                    for w in name.split())
+
+
 def split_units(text: str) -> list[Unit]:
     """Paragraphs and list items with their spans and the kind of section they are in."""
     units: list[Unit] = []
-    section, current, at = None, None, 0
+    section, area, current, at = None, None, None, 0
     for line in text.split("\n"):
         start, end = at, at + len(line)
         at = end + 1
@@ -116,6 +163,7 @@ def split_units(text: str) -> list[Unit]:
             continue
         if _is_heading(line) or (section == "other" and _is_numbered_title(line)):
             section, current = _section_kind(line), None
+            area = _area(line) if section is None else None
             continue
         if _is_numbered_title(line) and _section_kind(line):
             section, current = _section_kind(line), None
@@ -125,7 +173,7 @@ def split_units(text: str) -> list[Unit]:
         lead = len(line) - len(line.lstrip())
         wrapped = line.lstrip()[:1].islower() or text[current.end - 1 : current.end] in (",", "-") if current else False
         if current is None or _MARKER.match(line) or not wrapped:
-            current = Unit(start + lead, end, section)
+            current = Unit(start + lead, end, section, area)
             units.append(current)
         else:
             current.end = end
@@ -186,18 +234,22 @@ def _is_title(word: str) -> bool:
     return word[:1].isupper() and not word.isupper()
 
 
-def _topic_words(text: str) -> list[str]:
-    """Folded words for topic cues, with the words of capitalised names blanked: a person's name
-    ('Z. Ndriçim Hasaj', 'Drita Kola – KP') or a place's is not a topic. A capitalised word is a name
-    inside a sentence, or at its start when another capitalised word follows."""
+def _topic_words(text: str) -> list[Forms]:
+    """Folded words with their lemmas for topic cues, with the words of capitalised names blanked: a
+    person's name ('Z. Ndriçim Hasaj', 'Drita Kola – KP') or a place's is not a topic. A capitalised word
+    is a name inside a sentence, or at its start when another capitalised word follows."""
     tokens = list(_TOKEN.finditer(text))
-    out = []
+    out: list[Forms] = []
     for i, m in enumerate(tokens):
         word = m.group(0)
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         pair = nxt is not None and _is_title(nxt.group(0)) and not text[m.end() : nxt.start()].strip()
         folded = _WORD.findall(fold(word))
-        out.extend(["_"] * len(folded) if _is_title(word) and (pair or not _opens(text, m.start())) else folded)
+        if _is_title(word) and (pair or not _opens(text, m.start())):
+            out.extend(["_"] * len(folded))
+        else:
+            lemmas = _lemmas(word) if len(folded) == 1 else ()
+            out.extend(tuple(dict.fromkeys((f, *lemmas))) for f in folded)
     return out
 
 
@@ -205,31 +257,92 @@ def _raise(level: str) -> str:
     return LEVELS[max(LEVELS.index(level) - 1, 0)]
 
 
-def suggest_priority(text: str) -> tuple[str, str]:
-    """(level, reason) for a concern: as the text states it, else by topic, raised for a danger
-    to a vulnerable group or for repeated incidents."""
-    r, words = rules(), _words(text)
-    for cue in r["explicit_priority"]:
-        at = _cue_at(words, cue)
+def primary_topic(topics: list[dict]) -> dict | None:
+    """The concern's own topic: the first of the highest priority (the topics are listed specific first)."""
+    return min(topics, key=lambda t: LEVELS.index(t["priority"])) if topics else None
+
+
+def _quoted(text: str, words: list[Word], at: int, length: int) -> str:
+    """The words a reason rests on: the cue at `at`, from the number before it in its clause
+    ('5 aksidente, 2 me të vdekur' -> '2 me të vdekur'), else from the two words before it."""
+    window, number_words = rules()["severity"]["window"], rules()["evidence"]["number_words"]
+    start = at
+    for i in range(at - 1, max(at - window, 0) - 1, -1):
+        if re.search(r"[,;:.!?„“”\"()]", text[words[i].end : words[i + 1].start]):
+            break
+        if words[i].forms[0].isdigit() or words[i].forms[0] in number_words:
+            start = i
+            break
+    if start == at:
+        start = max(at - 2, 0)
+        while start < at and re.search(r"[,;:.!?„“”\"()]", text[words[start].end : words[at].start]):
+            start += 1
+    return squash(text[words[start].start : words[at + length - 1].end])
+
+
+def _severity(text: str, words: list[Word], kind: str) -> tuple[str | None, str | None]:
+    """(the words of a stated harm of `kind`, the words of a negated one), each quoted from the text."""
+    sev = rules()["severity"]
+    forms = [w.forms for w in words]
+    found = negated = None
+    for cue in sev[kind]:
+        n = len(cue.split())
+        for at in _cue_spans(forms, cue):
+            before = {f for w in forms[max(at - 3, 0) : at] for f in w[:1]}
+            if before & set(sev["negations"]):
+                negated = negated or squash(text[words[max(at - 3, 0)].start : words[at + n - 1].end])
+            else:
+                found = found or _quoted(text, words, at, n)
+    return found, negated
+
+
+def _cited(words: list[Word], text: str, cues: list[str]) -> str | None:
+    forms = [w.forms for w in words]
+    for cue in cues:
+        at = _cue_at(forms, cue)
         if at >= 0:
-            level = normalise_priority(" ".join(words[at : at + 4]))
+            return squash(text[words[at].start : words[at + len(cue.split()) - 1].end])
+    return None
+
+
+def suggest_priority(text: str) -> tuple[str, str]:
+    """(level, reason) for a concern, from what its text says (rules in data/concern_topics.json):
+    the priority as written; else deaths or injuries make it 'i lartë', as does a danger to a
+    vulnerable group; repeated incidents raise the topic's level by one. The reason names the rule
+    and quotes the words it rests on; it says the text names no victims only when no harm word
+    appears in it at all."""
+    r, words = rules(), _tokens(text)
+    forms = [w.forms for w in words]
+    for cue in r["explicit_priority"]:
+        at = _cue_at(forms, cue)
+        if at >= 0:
+            written = text[words[at].start : words[min(at + 3, len(words) - 1)].end]
+            level = normalise_priority(written)
             if level:
-                return level, "siç e shkruan teksti"
-    topics = _topics(_topic_words(text))
-    if topics:
-        best = min(topics, key=lambda t: LEVELS.index(t["priority"]))
-        level, reason = best["priority"], best["reason"]
-    else:
-        level, reason = r["default"]["priority"], r["default"]["reason"]
-    esc = r["escalate"]
-    if level != LEVELS[0] and _has(words, esc["vulnerable"]) and _has(words, esc["danger"]):
-        return LEVELS[0], esc["reason"]
+                return level, f"siç e shkruan teksti: „{squash(written)}”"
+    topic = primary_topic(_topics(_topic_words(text)))
+    level, reasons = (topic["priority"], [topic["reason"]]) if topic else (r["default"]["priority"], [r["default"]["reason"]])
+    sev, esc = r["severity"], r["escalate"]
+    deaths, no_death = _severity(text, words, "deaths")
+    injuries, no_injury = _severity(text, words, "injuries")
+    if deaths or injuries:
+        level = LEVELS[0]
+        reasons += [f"{sev['reasons'][k]}: „{q}”" for k, q in (("deaths", deaths), ("injuries", injuries)) if q]
+    vulnerable, danger = _cited(words, text, esc["vulnerable"]), _cited(words, text, esc["danger"])
+    if vulnerable and danger:
+        level = LEVELS[0]
+        reasons.append(f"{esc['reason']}: „{vulnerable}” dhe „{danger}”")
     rep = r["repeated"]
     pattern = r"\b(\d+)\s+(?:[a-z]+\s+)?(?:" + "|".join(rep["incidents"]) + r")\b"
-    counts = [int(m.group(1)) for m in re.finditer(pattern, " ".join(words))]
-    if level != LEVELS[0] and counts and max(counts) >= rep["min"]:
-        return _raise(level), f"{reason}; {rep['reason']} ({max(counts)})"
-    return level, reason
+    counts = [m for m in re.finditer(pattern, " ".join(f[0] for f in forms)) if int(m.group(1)) >= rep["min"]]
+    if counts and level != LEVELS[0]:
+        level = _raise(level)
+        reasons.append(f"{rep['reason']}: „{counts[0].group(0)}”")
+    if not (deaths or injuries):
+        harmless = no_death or no_injury
+        reasons.append(f"{sev['reasons']['no_harm']}: „{harmless}”" if harmless else
+                       "" if _has(forms, r["evidence"]["harm"]) else sev["reasons"]["none"])
+    return level, "; ".join(x for x in reasons if x)
 
 
 def _places(text: str) -> list[str]:
@@ -243,23 +356,42 @@ def _places(text: str) -> list[str]:
     return found
 
 
-def _municipality(text: str) -> str:
-    names = [m.group(1) for m in _MUNICIPALITY.finditer(text)]
-    return max(set(names), key=names.count) if names else ""
+@dataclass(frozen=True)
+class Municipality:
+    name: str  # as written: 'Bashkia Lumëz', 'Komuna e Fushëgurit'; '' when the text names none
+    town: str  # 'Lumëz'
+    jurisdiction: str  # a key of 'jurisdictions': 'al', 'xk'
 
 
-def _responsible(topics: list[dict], municipality: str) -> list[str]:
+def find_municipality(text: str) -> Municipality:
+    """The municipality the text names most, and whose bodies answer for it (Albania or Kosovo, by the
+    words the text uses for its institutions)."""
+    found = [(m.group(1), m.group(2), m.group(3)) for m in _MUNICIPALITY.finditer(text)]
+    words, places = _words(text), rules()["jurisdictions"]
+    hits = {k: sum(len(_cue_spans(words, c)) for c in v["cues"]) for k, v in places.items() if not k.startswith("_")}
+    jurisdiction = max(hits, key=lambda k: hits[k])
+    if not found:
+        return Municipality("", "", jurisdiction)
+    head, of, town = max(set(found), key=found.count)
+    head = "Bashkia" if head.startswith("Bashki") else "Komuna"
+    return Municipality(squash(f"{head} {of or ''} {town}"), town, jurisdiction)
+
+
+def _responsible(topics: list[dict], municipality: Municipality) -> list[str]:
+    """The bodies that answer for the concern's own topic, by role, in the municipality's jurisdiction."""
+    topic = primary_topic(topics)
+    roles = rules()["jurisdictions"][municipality.jurisdiction]["roles"]
     out = []
-    for t in topics:
-        for name in t["responsible"]:
-            name = squash(name.replace("{municipality}", municipality)).replace(" ,", ",").replace(" (", " (")
-            name = re.sub(r"\s+(?=\()", " ", name).strip()
-            if name not in out:
-                out.append(name)
+    for role in topic["responsible"] if topic else []:
+        name = roles[role].replace("{municipality}", municipality.name or roles["municipality"].replace("{municipality}", "") or "")
+        name = squash(name.replace("{town}", municipality.town)).replace("( ", "(").replace(" )", ")").replace("()", "")
+        name = re.sub(r"^[,\s]+|[,\s]+$", "", re.sub(r",\s*(?=\)|$)", "", name))
+        if name and name not in out:
+            out.append(name)
     return out
 
 
-def concern_row(text: str, unit: Unit, municipality: str, document_id: str | None = None,
+def concern_row(text: str, unit: Unit, municipality: Municipality, document_id: str | None = None,
                 find_measure: Callable[[str], dict | None] | None = None) -> dict:
     """One proposed row for the concern in `unit` of `text`."""
     raw = text[unit.start : unit.end]
@@ -282,9 +414,12 @@ def concern_row(text: str, unit: Unit, municipality: str, document_id: str | Non
     quote = text[start:end]
     requests = [text[a:b] for a, b in sentences if _is_request(text[a:b])]
     topics = _topics(_topic_words(quote)) or _topics(_topic_words(body))
+    own = primary_topic(topics)
+    topics = [own, *(t for t in topics if t is not own)] if own else []
     level, reason = suggest_priority(body)
     places = _places(quote)
-    speaker_places = [p for p in _places(speaker) if fold(p) not in fold(quote)]
+    speaker_places = [p for p in [*_places(speaker), *([unit.area] if unit.area else [])]
+                      if fold(p) not in fold(quote)]
     problem = squash(quote)
     problem = problem[:1].upper() + problem[1:]
     if not places and speaker_places:
@@ -354,12 +489,38 @@ def is_attendance(line: str) -> bool:
 
 
 # ---------- the concerns of a text ----------
+@dataclass(frozen=True)
+class Evidence:
+    points: int
+    kinds: tuple[str, ...]  # 'topic', 'harm', 'lack', ... as in data 'evidence.weights'
+
+
+def evidence(sentence: str) -> Evidence:
+    """How much a sentence reads as a concern: a known topic, a harm, a lack, a complaint, a request,
+    a frequency, a count, a place (weights in data 'evidence')."""
+    r = rules()
+    ev, forms = r["evidence"], _forms(sentence)
+    found = {
+        "topic": bool(_topics(_topic_words(sentence))),
+        "harm": _has(forms, ev["harm"]), "lack": _has(forms, ev["lack"]), "complaint": _has(forms, ev["complaint"]),
+        "request": _has(forms, r["request_verbs"]), "frequency": _has(forms, ev["frequency"]),
+        "figure": bool(_FIGURE.search(sentence)) or any(
+            f[0] in ev["number_words"] and i + 1 < len(forms) for i, f in enumerate(forms)),
+        "place": bool(_places(sentence)) or _has(forms, ev["place_words"]),
+    }
+    kinds = tuple(k for k, v in found.items() if v)
+    return Evidence(sum(ev["weights"][k] for k in kinds), kinds)
+
+
 def _qualifies(sentence: str) -> bool:
-    """A sentence on a topic states a concern when it complains, counts or places; not a report of work done."""
-    r, words = rules(), _words(sentence)
-    if _has(words, r["report_words"]):
+    """A sentence states a concern when its evidence reaches the threshold (without a known topic, a
+    harm or a lack must be part of it); not a report of work done, an answer, or the meeting's record."""
+    r = rules()
+    forms = _forms(sentence)
+    if _has(forms, r["report_words"]) or _has(forms, r["evidence"]["not_concern"]):
         return False
-    return bool(_has(words, r["concern_markers"]) or _FIGURE.search(sentence) or _places(sentence))
+    ev = evidence(sentence)
+    return ev.points >= r["evidence"]["threshold"] and ("topic" in ev.kinds or {"harm", "lack"} & set(ev.kinds))
 
 
 def _topic_names(text: str) -> list[str]:
@@ -391,25 +552,34 @@ def _listed(text: str, start: int, end: int) -> list[tuple[int, int, list[str]]]
     return clauses if len({names[0] for _, _, names in clauses}) >= 3 else []
 
 
+def _is_turn(text: str, u: Unit) -> bool:
+    """A list item or a speaker's turn ('Banori A. Lala (pensionist): „…”'): one point, so one concern."""
+    raw = text[u.start : u.end]
+    label = _label(raw)
+    return bool(_MARKER.match(raw)) or (label is not None and len(label.split()) <= 12)
+
+
 def _unit_concerns(text: str, u: Unit) -> list[tuple[int, int, list[str]]]:
-    """The concerns of one paragraph, as (start, end, topic names): adjacent sentences that share a topic
-    are one concern; a sentence listing several topics gives one per clause."""
-    found, joinable = [], False
-    for start, end in _sentences(text[u.start : u.end], u.start):
+    """The concerns of one paragraph, as (start, end, topic names): the sentences of a list item or a
+    speaker's turn that state a concern are one concern; in prose, a sentence joins the one before it
+    when it shares its topic or has none of its own; a sentence listing several topics gives one per clause."""
+    found, last, turn = [], None, _is_turn(text, u)
+    for i, (start, end) in enumerate(_sentences(text[u.start : u.end], u.start)):
         sentence = text[start:end]
-        names = _topic_names(sentence)
-        if not names or not _qualifies(sentence):
+        if not _qualifies(sentence):
             continue
+        names = _topic_names(sentence)
         listed = _listed(text, start, end)
         if listed:
             found.extend(listed)
-            joinable = False
-        elif joinable and set(names) & set(found[-1][2]):
+            last = None
+        elif last is not None and (turn or (last == i - 1 and (not names or set(names) & set(found[-1][2])))):
             a, _, before = found[-1]
             found[-1] = (a, end, before + [n for n in names if n not in before])
+            last = i
         else:
             found.append((start, end, names))
-            joinable = True
+            last = i
     return found
 
 
@@ -427,20 +597,22 @@ def find_concerns(text: str) -> list[Unit]:
     units = [u for u in split_units(text) if u.section != "other" and not left_out(u)]
     if any(u.section == "concerns" for u in units):
         return [u for u in units if u.section == "concerns" and _words(text[u.start:u.end])]
-    chosen, seen = [], set()
+    chosen, seen = [], {}
     for u in units:
         for start, end, names in _unit_concerns(text, u):
-            if names[0] in seen:  # minutes come back to a topic several times: one row for it
-                continue
-            seen.add(names[0])
-            chosen.append(Unit(start, end, u.section))
+            places = {fold(p) for p in _places(text[start:end])}
+            if names and names[0] in seen and places <= seen[names[0]]:
+                continue  # minutes come back to a topic several times: one row for it, unless at a new place
+            if names:
+                seen.setdefault(names[0], set()).update(places)
+            chosen.append(Unit(start, end, u.section, u.area))
     return chosen
 
 
 def propose_rows(text: str, document_id: str | None = None,
                  find_measure: Callable[[str], dict | None] | None = None) -> list[dict]:
     """One proposed plan row per concern in `text`, numbered in order."""
-    municipality = _municipality(text)
+    municipality = find_municipality(text)
     rows = [concern_row(text, u, municipality, document_id, find_measure) for u in find_concerns(text)]
     for n, row in enumerate(rows, 1):
         row["nr"] = str(n)
