@@ -263,21 +263,21 @@ def primary_topic(topics: list[dict]) -> dict | None:
 
 
 def _quoted(text: str, words: list[Word], at: int, length: int) -> str:
-    """The words a reason rests on: the cue at `at`, from the number before it in its clause
-    ('5 aksidente, 2 me të vdekur' -> '2 me të vdekur'), else from the two words before it."""
+    """The words a reason rests on: the cue at `at` from the number before it in its clause
+    ('5 aksidente, 2 me të vdekur' -> '2 me të vdekur'), and up to two words after it in the clause
+    ('u mjekua në urgjencë')."""
     window, number_words = rules()["severity"]["window"], rules()["evidence"]["number_words"]
-    start = at
+    boundary = re.compile(r"[,;:.!?„“”\"()]")
+    start, end = at, at + length - 1
     for i in range(at - 1, max(at - window, 0) - 1, -1):
-        if re.search(r"[,;:.!?„“”\"()]", text[words[i].end : words[i + 1].start]):
+        if boundary.search(text[words[i].end : words[i + 1].start]):
             break
         if words[i].forms[0].isdigit() or words[i].forms[0] in number_words:
             start = i
             break
-    if start == at:
-        start = max(at - 2, 0)
-        while start < at and re.search(r"[,;:.!?„“”\"()]", text[words[start].end : words[at].start]):
-            start += 1
-    return squash(text[words[start].start : words[at + length - 1].end])
+    while end + 1 < len(words) and end < at + length + 1 and not boundary.search(text[words[end].end : words[end + 1].start]):
+        end += 1
+    return squash(text[words[start].start : words[end].end])
 
 
 def _severity(text: str, words: list[Word], kind: str) -> tuple[str | None, str | None]:
@@ -288,21 +288,22 @@ def _severity(text: str, words: list[Word], kind: str) -> tuple[str | None, str 
     for cue in sev[kind]:
         n = len(cue.split())
         for at in _cue_spans(forms, cue):
-            before = {f for w in forms[max(at - 3, 0) : at] for f in w[:1]}
-            if before & set(sev["negations"]):
-                negated = negated or squash(text[words[max(at - 3, 0)].start : words[at + n - 1].end])
+            nots = [i for i in range(max(at - 3, 0), at) if forms[i][0] in sev["negations"]]
+            if nots:
+                negated = negated or squash(text[words[nots[0]].start : words[at + n - 1].end])
             else:
                 found = found or _quoted(text, words, at, n)
     return found, negated
 
 
 def _cited(words: list[Word], text: str, cues: list[str]) -> str | None:
+    """The first words of the text that match one of the cues, as written."""
     forms = [w.forms for w in words]
-    for cue in cues:
-        at = _cue_at(forms, cue)
-        if at >= 0:
-            return squash(text[words[at].start : words[at + len(cue.split()) - 1].end])
-    return None
+    hits = [(at, len(cue.split())) for cue in cues for at in _cue_spans(forms, cue)[:1]]
+    if not hits:
+        return None
+    at, n = min(hits)
+    return squash(text[words[at].start : words[at + n - 1].end])
 
 
 def suggest_priority(text: str) -> tuple[str, str]:
@@ -374,7 +375,8 @@ def find_municipality(text: str) -> Municipality:
         return Municipality("", "", jurisdiction)
     head, of, town = max(set(found), key=found.count)
     head = "Bashkia" if head.startswith("Bashki") else "Komuna"
-    return Municipality(squash(f"{head} {of or ''} {town}"), town, jurisdiction)
+    # 'Komuna e Fushëgurit' names its town in the genitive: the town's own name is not written
+    return Municipality(squash(f"{head} {of or ''} {town}"), "" if of else town, jurisdiction)
 
 
 def _responsible(topics: list[dict], municipality: Municipality) -> list[str]:
@@ -420,7 +422,7 @@ def concern_row(text: str, unit: Unit, municipality: Municipality, document_id: 
     places = _places(quote)
     speaker_places = [p for p in [*_places(speaker), *([unit.area] if unit.area else [])]
                       if fold(p) not in fold(quote)]
-    problem = squash(quote)
+    problem = squash(max((text[a:b] for a, b in kept), key=lambda x: evidence(x).points) if len(kept) > 1 else quote)
     problem = problem[:1].upper() + problem[1:]
     if not places and speaker_places:
         problem += f" ({', '.join(speaker_places)})"
@@ -601,8 +603,9 @@ def find_concerns(text: str) -> list[Unit]:
     for u in units:
         for start, end, names in _unit_concerns(text, u):
             places = {fold(p) for p in _places(text[start:end])}
-            if names and names[0] in seen and places <= seen[names[0]]:
-                continue  # minutes come back to a topic several times: one row for it, unless at a new place
+            before = seen.get(names[0]) if names else None
+            if before is not None and (not places or not before or places & before):
+                continue  # minutes come back to a topic several times: one row for it, unless both name places apart
             if names:
                 seen.setdefault(names[0], set()).update(places)
             chosen.append(Unit(start, end, u.section, u.area))
