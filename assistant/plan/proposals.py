@@ -147,8 +147,13 @@ def _area(heading: str) -> str | None:
     name = heading.strip(" =#*_:-–\t")
     if not _has(_words(name), rules()["area_words"]):
         return None
-    return " ".join(w if not w.isupper() else w.lower() if fold(w.lower()) in ("e", "i", "te", "se", "dhe") else w.capitalize()
-                    for w in name.split())
+    def cased(word: str) -> str:
+        if not word.isupper() or len(word) <= 3 and fold(word.lower()) not in ("e", "i", "te", "se"):
+            return word  # 'NJA' stays an abbreviation
+        if fold(word.lower()) in ("e", "i", "te", "se", "dhe"):
+            return word.lower()
+        return "-".join(part.capitalize() for part in word.split("-"))
+    return " ".join(cased(w) for w in name.split())
 
 
 def split_units(text: str) -> list[Unit]:
@@ -393,6 +398,14 @@ def _responsible(topics: list[dict], municipality: Municipality) -> list[str]:
     return out
 
 
+def _is_speaker(label: str) -> bool:
+    """'Banori A. Lala (pensionist)', 'Tregtarë të Tregut të Ri', 'Hasaj', 'Sh. Meta (KP)' speak; 'Kthesa te
+    varrezat e vjetra' is what a list item is about."""
+    bare = re.sub(r"\([^)]*\)", "", label).split()
+    return (_has(_words(label), rules()["speaker_words"]) or parse_person(label) is not None
+            or (0 < len(bare) <= 3 and all(w[:1].isupper() for w in bare) and not _has(_words(label), rules()["evidence"]["place_words"])))
+
+
 def concern_row(text: str, unit: Unit, municipality: Municipality, document_id: str | None = None,
                 find_measure: Callable[[str], dict | None] | None = None) -> dict:
     """One proposed row for the concern in `unit` of `text`."""
@@ -403,9 +416,10 @@ def concern_row(text: str, unit: Unit, municipality: Municipality, document_id: 
     speaker = ""
     colon = re.search(r":(?!\d)", body[:170])
     if colon and len(body[: colon.start()].split()) <= 20 and body[colon.end():].strip():
-        speaker = body[: colon.start()]
-        body_start += colon.end()
-        body = text[body_start : unit.end]
+        if _is_speaker(body[: colon.start()]):  # else the label says what the item is about, and stays in it
+            speaker = body[: colon.start()]
+            body_start += colon.end()
+            body = text[body_start : unit.end]
     body_start += len(body) - len(body.lstrip())
     body = body.strip()
     sentences = _sentences(body, body_start)
@@ -423,6 +437,7 @@ def concern_row(text: str, unit: Unit, municipality: Municipality, document_id: 
     speaker_places = [p for p in [*_places(speaker), *([unit.area] if unit.area else [])]
                       if fold(p) not in fold(quote)]
     problem = squash(max((text[a:b] for a, b in kept), key=lambda x: evidence(x).points) if len(kept) > 1 else quote)
+    problem = problem.strip("„“”\"«» ")
     problem = problem[:1].upper() + problem[1:]
     if not places and speaker_places:
         problem += f" ({', '.join(speaker_places)})"
@@ -596,9 +611,14 @@ def find_concerns(text: str) -> list[Unit]:
         return (bool(label) and (_has(_words(label), r["metadata_labels"]) or _section_kind(label) == "other")) or \
             is_attendance(unit) or any(a <= u.start < b for a, b in tables)
 
+    def item_title(u: Unit) -> bool:  # '10:05 – pika 2 – vjedhjet' names what the discussion below is about
+        line = _MARKER.sub("", text[u.start : u.end])
+        return bool(_ITEM.match(line)) and len(line.split()) <= 8
+
     units = [u for u in split_units(text) if u.section != "other" and not left_out(u)]
     if any(u.section == "concerns" for u in units):
         return [u for u in units if u.section == "concerns" and _words(text[u.start:u.end])]
+    units = [u for u in units if not item_title(u)]
     chosen, seen = [], {}
     for u in units:
         for start, end, names in _unit_concerns(text, u):
