@@ -271,7 +271,7 @@ def _quoted(text: str, words: list[Word], at: int, length: int) -> str:
     """The words a reason rests on: the cue at `at` from the number before it in its clause
     ('5 aksidente, 2 me të vdekur' -> '2 me të vdekur'), and up to two words after it in the clause
     ('u mjekua në urgjencë')."""
-    window, number_words = rules()["severity"]["window"], rules()["evidence"]["number_words"]
+    window, number_words = rules()["severity"]["window"], rules()["severity"]["counts"]  # not 'një', an article too
     boundary = re.compile(r"[,;:.!?„“”\"()]")
     start, end = at, at + length - 1
     for i in range(at - 1, max(at - window, 0) - 1, -1):
@@ -376,8 +376,8 @@ def find_municipality(text: str) -> Municipality:
     words, places = _words(text), rules()["jurisdictions"]
     hits = {k: sum(len(_cue_spans(words, c)) for c in v["cues"]) for k, v in places.items() if not k.startswith("_")}
     jurisdiction = max(hits, key=lambda k: hits[k])
-    if not found:
-        return Municipality("", "", jurisdiction)
+    if not found:  # 'Bashkia' / 'Komuna' itself
+        return Municipality(places[jurisdiction]["municipality_word"], "", jurisdiction)
     head, of, town = max(set(found), key=found.count)
     head = "Bashkia" if head.startswith("Bashki") else "Komuna"
     # 'Komuna e Fushëgurit' names its town in the genitive: the town's own name is not written
@@ -390,7 +390,7 @@ def _responsible(topics: list[dict], municipality: Municipality) -> list[str]:
     roles = rules()["jurisdictions"][municipality.jurisdiction]["roles"]
     out = []
     for role in topic["responsible"] if topic else []:
-        name = roles[role].replace("{municipality}", municipality.name or roles["municipality"].replace("{municipality}", "") or "")
+        name = roles[role].replace("{municipality}", municipality.name)
         name = squash(name.replace("{town}", municipality.town)).replace("( ", "(").replace(" )", ")").replace("()", "")
         name = re.sub(r"^[,\s]+|[,\s]+$", "", re.sub(r",\s*(?=\)|$)", "", name))
         if name and name not in out:
@@ -531,12 +531,12 @@ def evidence(sentence: str) -> Evidence:
 
 def _qualifies(sentence: str) -> bool:
     """A sentence states a concern when its evidence reaches the threshold (without a known topic, a
-    harm or a lack must be part of it); not a report of work done, an answer, or the meeting's record."""
+    harm or a lack must be part of it); not an answer or the meeting's record, nor a report of work
+    done unless it reports a harm."""
     r = rules()
-    forms = _forms(sentence)
-    if _has(forms, r["report_words"]) or _has(forms, r["evidence"]["not_concern"]):
-        return False
-    ev = evidence(sentence)
+    forms, ev = _forms(sentence), evidence(sentence)
+    if _has(forms, r["evidence"]["not_concern"]) or (_has(forms, r["report_words"]) and "harm" not in ev.kinds):
+        return False  # 'u dërgua' reports work done, but 'u dërguan në spital' a harm
     return ev.points >= r["evidence"]["threshold"] and ("topic" in ev.kinds or {"harm", "lack"} & set(ev.kinds))
 
 
