@@ -1,14 +1,22 @@
 """Citizens' concerns -> proposed plan rows.
 
 A concern is an item of a 'concerns' section of consultation notes (numbered, bulleted or a
-paragraph), or, in texts without such a section (minutes, notes), a sentence that names a known
-safety topic with a complaint, a figure or a place: adjacent sentences of a paragraph on one topic
-are one concern, a sentence listing several topics clause by clause gives one per clause, and a
-topic the minutes come back to gives one row. Attendance lines, rows of task tables and topic words
-inside capitalised names ('Z. Ndriçim Hasaj' is not lighting) are never concerns. Each becomes a row in the
-plan-row shape with the problem as the text states it, a suggested priority and its reason,
-activities (what the citizens asked for, else the topic's usual ones), likely responsible
-institutions, a suggested deadline, the source span, and the strategy measure it serves.
+paragraph). In texts without such a section (concerns grouped by neighbourhood, by speaker, a
+forum's flowing prose, minutes) each sentence is scored for the evidence that it states a problem:
+a known safety topic, a harm, a lack, a complaint, a request, a frequency, a count, a place (words
+read with their lemmas from ingest/albanian/morphology.py, so 'u kafshuan' is a bite). A sentence
+that scores enough is a concern, unless it is an answer, the meeting's own record or a report of
+work done. The sentences of one list item or one speaker's turn are one concern; in prose a
+sentence joins the one before it when it shares its topic or has none; a sentence listing several
+topics clause by clause gives one per clause; a topic the minutes come back to gives one row.
+Attendance lines, agenda item titles, rows of task tables and topic words inside capitalised names
+('Z. Ndriçim Hasaj' is not lighting) are never concerns.
+
+Each becomes a row in the plan-row shape with the problem as the text states it (its strongest
+sentence), a priority with its reason (stated deaths and injuries, a danger to a vulnerable group,
+repeated incidents, each quoted from the text), activities (what the citizens asked for, else the
+topic's usual ones), the bodies that answer for the topic in Albania or Kosovo, a suggested
+deadline, the source span, and the strategy measure it serves.
 
 Pure: text in, dicts out. The rules are data (data/concern_topics.json); the strategy search
 is passed in as `find_measure(text) -> citation | None`.
