@@ -23,6 +23,7 @@ is passed in as `find_measure(text) -> citation | None`.
 """
 import json
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -66,7 +67,15 @@ Forms = str | tuple[str, ...]  # a folded word, or a word with its folded lemmas
 
 
 def _has(words: list[Forms], cues: list[str]) -> bool:
-    return any(_cue_at(words, cue) >= 0 for cue in cues)
+    vocabulary = sorted({f for w in words for f in _alternatives(w)})
+
+    def may_match(part: str) -> bool:  # a cheap look in the sorted forms before the walk along the words
+        if not part.endswith("*"):
+            i = bisect_left(vocabulary, part)
+            return i < len(vocabulary) and vocabulary[i] == part
+        i = bisect_left(vocabulary, part[:-1])
+        return i < len(vocabulary) and vocabulary[i].startswith(part[:-1])
+    return any(may_match(cue.split()[0]) and _cue_at(words, cue) >= 0 for cue in cues)
 
 
 def _alternatives(word: Forms) -> tuple[str, ...]:
@@ -113,8 +122,9 @@ def _tokens(text: str) -> list[Word]:
     return out
 
 
-def _forms(text: str) -> list[tuple[str, ...]]:
-    return [w.forms for w in _tokens(text)]
+@lru_cache(maxsize=4096)
+def _forms(text: str) -> tuple[tuple[str, ...], ...]:
+    return tuple(w.forms for w in _tokens(text))
 
 
 # ---------- units of text ----------
@@ -247,7 +257,8 @@ def _is_title(word: str) -> bool:
     return word[:1].isupper() and not word.isupper()
 
 
-def _topic_words(text: str) -> list[Forms]:
+@lru_cache(maxsize=4096)
+def _topic_words(text: str) -> tuple[Forms, ...]:
     """Folded words with their lemmas for topic cues, with the words of capitalised names blanked: a
     person's name ('Z. Ndriçim Hasaj', 'Drita Kola – KP') or a place's is not a topic. A capitalised word
     is a name inside a sentence, or at its start when another capitalised word follows."""
@@ -263,7 +274,7 @@ def _topic_words(text: str) -> list[Forms]:
         else:
             lemmas = _lemmas(word) if len(folded) == 1 else ()
             out.extend(tuple(dict.fromkeys((f, *lemmas))) for f in folded)
-    return out
+    return tuple(out)
 
 
 def _raise(level: str) -> str:
@@ -520,6 +531,7 @@ class Evidence:
     kinds: tuple[str, ...]  # 'topic', 'harm', 'lack', ... as in data 'evidence.weights'
 
 
+@lru_cache(maxsize=4096)
 def evidence(sentence: str) -> Evidence:
     """How much a sentence reads as a concern: a known topic, a harm, a lack, a complaint, a request,
     a frequency, a count, a place (weights in data 'evidence')."""
