@@ -200,6 +200,9 @@ def test_forum_prose_answers_and_the_meetings_record_are_not_concerns():
     text, rows = zoo_rows("consult-03-kosovo-forum-prose.txt")
     quotes = [r["source"]["quote"] for r in rows]
     assert not any(w in q for q in quotes for w in ("u mbajt", "u përgjigj", "premtoi", "fjala iu dha"))
+    gunfire = [r for r in rows if "të shtëna" in r["problem"]]  # the request after it is what they asked for
+    assert len(gunfire) == 1 and gunfire[0]["activities"] == ["Policia të jetë më e pranishme në fundjavë gjatë verës"]
+    assert not any("Ai kërkoi" in q for q in quotes)
     _, rows = zoo_rows("consult-01-by-neighbourhood.txt")
     assert not any("Zeneli" in r["source"]["quote"] or "SKN-së" in r["source"]["quote"] for r in rows)
 

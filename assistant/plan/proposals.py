@@ -221,13 +221,22 @@ def _sentences(text: str, offset: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if b > a]
 
 
+def _request_at(sentence: str) -> int:
+    """Where the request verb of a sentence ends, when it opens it or follows its subject ('Kërkon
+    kamera', 'Ai kërkoi që Policia …', 'Banorët propozojnë …'); else -1."""
+    words = _tokens(sentence)[:2]
+    for i, w in enumerate(words):
+        if _has([w.forms], rules()["request_verbs"]):
+            return w.end
+    return -1
+
+
 def _is_request(sentence: str) -> bool:
-    words = _words(sentence)
-    return bool(words) and _has(words[:1], rules()["request_verbs"])
+    return _request_at(sentence) >= 0
 
 
 def _request_activity(sentence: str) -> str:
-    body = re.sub(r"^\S+\s+(?:që\s+)?", "", squash(sentence)).rstrip(" .;")
+    body = re.sub(r"^\s*(?:që|se)\s+", "", squash(sentence[_request_at(sentence):])).rstrip(" .;")
     return body[:1].upper() + body[1:]
 
 
@@ -462,7 +471,7 @@ def concern_row(text: str, unit: Unit, municipality: Municipality, document_id: 
         problem += f" ({', '.join(speaker_places)})"
     activities = [_request_activity(s) for s in requests if _request_activity(s)]
     if not activities:
-        activities = [a for t in topics[:2] for a in t["activities"]]
+        activities = list(topics[0]["activities"]) if topics else []  # the concern's own topic's usual ones
     deadline = _DEADLINE.search(body)
     row = {
         "nr": "", "problem": problem, "priority": level, "priority_as_written": None,
@@ -599,10 +608,15 @@ def _is_turn(text: str, u: Unit) -> bool:
 def _unit_concerns(text: str, u: Unit) -> list[tuple[int, int, list[str]]]:
     """The concerns of one paragraph, as (start, end, topic names): the sentences of a list item or a
     speaker's turn that state a concern are one concern; in prose, a sentence joins the one before it
-    when it shares its topic or has none of its own; a sentence listing several topics gives one per clause."""
+    when it shares its topic or has none of its own, and so does a request right after it; a sentence
+    listing several topics gives one per clause."""
     found, last, turn = [], None, _is_turn(text, u)
     for i, (start, end) in enumerate(_sentences(text[u.start : u.end], u.start)):
         sentence = text[start:end]
+        if last == i - 1 and _is_request(sentence) and not _topic_names(sentence):
+            found[-1] = (found[-1][0], end, found[-1][2])  # what the speaker asked for, right after the concern
+            last = i
+            continue
         if not _qualifies(sentence):
             continue
         names = _topic_names(sentence)
