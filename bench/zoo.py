@@ -88,7 +88,7 @@ def run(only: tuple[str, ...]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), corpus_dir=Path(tmp) / "none")
         app = create_app(settings, build_services(settings))
-        with TestClient(app) as client:
+        with TestClient(app, base_url="http://localhost") as client:  # the Host guard serves local names
             return {folder.name: run_extract(folder, client, only=only) for folder in FOLDERS}
 
 

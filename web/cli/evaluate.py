@@ -47,7 +47,8 @@ def _client(base: str | None, token: str | None, timeout: float):
     if not token and not local_mode(open_database(settings)):
         typer.echo("error: this data folder has accounts, so the API needs a login: pass --token T", err=True)
         raise typer.Exit(2)
-    return TestClient(create_app(settings, build_services(settings)), headers=headers, raise_server_exceptions=False)
+    return TestClient(create_app(settings, build_services(settings)), base_url="http://localhost",  # a local Host
+                      headers=headers, raise_server_exceptions=False)
 
 
 def _check_reachable(client, base: str) -> None:
