@@ -123,3 +123,28 @@ def test_request_subjunctive_owner_and_deadline():
             "DKA të bëjë kërkesë me shkrim në MAShT për psikologë shtesë.")
     items = extract_actions(text, meeting_date=date(2025, 2, 11))
     assert [(a.owner, a.due) for a in items] == [(["Policisë"], date(2025, 2, 28)), (["DKA"], None)]
+
+
+def test_a_task_table_typed_in_the_notes_is_read_as_a_table():
+    notes = ("Detyrat\n"
+             "| Nr | Detyra                          | Përgjegjës            | Afati      |\n"
+             "|----|---------------------------------|-----------------------|------------|\n"
+             "| 1  | Kontrolle te tregu i kafshëve   | KP Lisaj + Policia Bashkiake | 15.10.2025 |\n"
+             "| 2  | Lista e familjeve në rrezik     | Emergjencat Civile    | fund tetori |\n"
+             "\nEcuria\n"
+             "| Detyra e vjetër | Kush | Gjendja |\n|---|---|---|\n| Semafori | Bashkia | u riparua |\n")
+    items = extract_actions(notes)
+    assert [(i.action, i.owner) for i in items] == [
+        ("Kontrolle te tregu i kafshëve", ["KP Lisaj", "Policia Bashkiake"]),
+        ("Lista e familjeve në rrezik", ["Emergjencat Civile"])]  # the table of how old tasks stand is none
+    assert items[0].due == date(2025, 10, 15) and notes[items[0].start:items[0].end] == items[0].action
+
+
+def test_a_task_line_with_its_owner_and_deadline_labelled_after_dashes():
+    notes = ("6. Detyrat\n"
+             "   6.1 Hartimi i planit të patrullimit – Përgjegjës: Komisariati i Policisë Lisaj – Afati: 05.07.2025\n"
+             "   6.2 Vendosja e 4 tabelave paralajmëruese – Përgjegjës: Emergjencat Civile – Afati: brenda 30 ditëve\n")
+    items = extract_actions(notes, meeting_date=date(2025, 6, 1))
+    assert [i.owner for i in items] == [["Komisariati i Policisë Lisaj"], ["Emergjencat Civile"]]
+    assert items[0].action == "Hartimi i planit të patrullimit" and items[0].due == date(2025, 7, 5)
+    assert items[1].due_text == "brenda 30 ditëve"

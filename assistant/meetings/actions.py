@@ -15,17 +15,18 @@ from assistant.meetings.gazetteer import fold
 from assistant.meetings.notes import (DEFERRED, NAME, NO_DECISION, Line, _section, blank_emphasis, formalize, parse_meeting,
                                       split_lines)
 from ingest.albanian import morphology
+from ingest.formats.text import tables_in
 
 TASK_COL = re.compile(r"detyr|aktivitet|veprim|masa\b|cfare|action|task")
 OWNER_COL = re.compile(r"pergjegj|institucion|kush|zbatues|owner|responsible")
 DUE_COL = re.compile(r"afat|deadline|kur\b|due")
-STATUS_COL = re.compile(r"status|ecuri|realizim|koment")
+STATUS_COL = re.compile(r"status|ecuri|realizim|koment|gjendj")  # a table of how past tasks stand
 OFFER = re.compile(r"\bmund\s+te\b|\bdo\s+te\s+shihet|\bndoshta\b")
 PAST = re.compile(r"\b(?:u\s+(?:be|bene|realizua|krye|dergua|nenshkrua|zhvillua|perfundua|vendos)|perfundoi|perfunduan|"
                   r"perfunduar|realizuar|nenshkruar|eshte\s+bere|jane\s+bere|ishte)\b")
 PROPOSAL = re.compile(r"\bpropozim\b|\bpropozon\b")
 COMMITMENT = re.compile(r"\b(?:detyre|detyrohet|ngarkohet|ngarkon|merr\s+persiper|do\s+te|duhet\s+te|afat\w*|deri|brenda)\b")
-LABELLED = re.compile(r"(?:^|;\s+)([^\W\d][^:;\n]{0,40}?)\s*:\s+")
+LABELLED = re.compile(r"(?:^|;\s+|\s[–—]\s+)([^\W\d][^:;\n]{0,40}?)\s*:\s+")  # 'A: x; B: y', 'task – A: x – B: y'
 NOT_OWNER_PAREN = re.compile(r"(?:te|tek|per|ne|pa|me|nga|dhe|ose|shih)\b")
 
 
@@ -63,7 +64,7 @@ def extract_actions(text: str, meeting_date: date | None = None, tables: list | 
     `weights` replace the sentence reader's (bench/fit_tasks.py scores a fit on the other styles)."""
     meeting = parse_meeting(text)
     ref = meeting_date or meeting.meeting_date()
-    items = _from_tables(text, tables or [], ref)
+    items = _from_tables(text, tables if tables is not None else tables_in(text), ref)  # typed notes: their own
     if items:
         return items
     items = _from_labelled_rows(text, ref)
@@ -126,7 +127,7 @@ def _row_item(text: str, span: tuple[int, int], cells: dict[str, str], ref: date
     task = " ".join((cells.get("task") or "").split())
     if not task:
         return None
-    owners = [o.strip() for o in re.split(r"\s*[;\n]\s*", cells.get("owner") or "") if o.strip()]
+    owners = [o.strip() for o in re.split(r"\s*[;\n+]\s*", cells.get("owner") or "") if o.strip()]  # 'KP + ZVA'
     due_cell = " ".join((cells.get("due") or "").split())
     deadline = find_deadline(due_cell, ref) if due_cell else Deadline(None, None, None)
     start, end = _locate(text, span, task)
@@ -167,12 +168,15 @@ def _from_labelled_rows(text: str, ref: date | None) -> list[ActionItem]:
         labels = list(LABELLED.finditer(line))
         if len(labels) >= 2:
             header = [m[1] for m in labels]
+            values = []
+            for i, m in enumerate(labels):
+                end = labels[i + 1].start() if i + 1 < len(labels) else len(line)
+                values.append(line[m.end():end])
+            lead = re.sub(r"^\s*\d{1,2}(?:\.\d{1,2})*[.)]?\s+", lambda m: " " * len(m[0]), line[:labels[0].start()])
+            if lead.strip() and not any(TASK_COL.search(fold(h)) for h in header):
+                header, values = ["detyra", *header], [lead, *values]  # '6.1 Hartimi … – Përgjegjës: … – Afati: …'
             cols = _columns(header)
             if cols:
-                values = []
-                for i, m in enumerate(labels):
-                    end = labels[i + 1].start() if i + 1 < len(labels) else len(line)
-                    values.append(line[m.end():end])
                 cells = {k: values[i] for k, i in cols.items()}
                 item = _row_item(text, (pos, pos + len(line)), cells, ref)
                 if item:

@@ -11,7 +11,7 @@ import re
 from html.parser import HTMLParser
 
 from ingest.limits import DEFAULT_LIMITS, Limits, check_chars
-from ingest.model import DocumentBuilder, IngestError, ParsedDocument
+from ingest.model import DocumentBuilder, IngestError, ParsedDocument, Table
 
 # Structure words and their nominal heading rank (1 = chapter). Albanian first, English too.
 _STRUCTURE = (
@@ -339,6 +339,28 @@ def _table_at(lines: list[str], i: int) -> tuple[list[list[str]], int] | None:
     if len(rows) < 2:
         return None
     return rows, j
+
+
+def tables_in(text: str) -> list[Table]:
+    """The tab and pipe tables of a plain text as it stands (typed notes), each row's span in `text`:
+    what a task reader needs when no ingest has stored the text's tables."""
+    lines = text.split("\n")
+    starts, pos = [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    found, i = [], 0
+    while i < len(lines):
+        table = _table_at(lines, i) if lines[i].strip() else None
+        if table is None:
+            i += 1
+            continue
+        rows, j = table
+        row_lines = [k for k in range(i, j) if lines[k].strip() and not _TABLE_SEPARATOR.match(lines[k])]
+        if len(row_lines) == len(rows):  # one line a row, so each row's span is its line
+            found.append(Table(rows=rows, spans=[(starts[k], starts[k] + len(lines[k])) for k in row_lines], page=1))
+        i = j
+    return found
 
 
 def _add_text_table(builder: DocumentBuilder, rows: list[list[str]], page: int) -> None:
