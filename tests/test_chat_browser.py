@@ -54,7 +54,18 @@ def test_history_survives_a_reload_and_each_answer_has_a_copy_button(live_url, b
     copy = page.locator(".turn.assistant button.copy").first
     assert copy.inner_text() == "Kopjo"
     copy.click()
-    assert page.locator(".turn.assistant button.copy").first.inner_text() == "U kopjua"
+    from playwright.sync_api import expect
+
+    expect(page.locator(".turn.assistant button.copy").first).to_have_text("U kopjua")  # after the clipboard write
+    # a follow-up goes with the conversation's earlier questions, and the answer says it was read with them
+    asked = []
+    page.on("request", lambda r: asked.append(r.post_data_json) if r.url.endswith("/api/ask/stream") else None)
+    page.fill("#q", "Po sa shpesh mblidhet?")
+    page.press("#q", "Enter")
+    follow = page.locator(".turn.assistant").nth(1)
+    follow.locator(".foot").wait_for(timeout=30_000)
+    assert asked == [{"question": "Po sa shpesh mblidhet?", "history": ["Kush janë anëtarët e KVSP-së?"]}]
+    assert "Lexuar bashkë me pyetjen e mëparshme" in follow.inner_text() and follow.locator("a.chip").count() >= 1
     page.click("#clear")
     page.reload()
     assert page.locator(".turn.user").count() == 0
@@ -76,7 +87,7 @@ def test_regenerate_asks_again_in_place_and_an_abstention_lists_no_passages(live
     page.on("request", lambda r: asked.append(r.post_data_json) if r.url.endswith("/api/ask/stream") else None)
     answer.locator("button.regenerate").click()
     expect(answer.locator("a.trace")).not_to_have_attribute("href", first, timeout=30_000)  # a new answer, stored anew
-    assert asked == [{"question": "Kush janë anëtarët e KVSP-së?"}]
+    assert asked == [{"question": "Kush janë anëtarët e KVSP-së?", "history": []}]  # nothing was asked before it
     assert page.locator(".turn.user").count() == 1 and page.locator(".turn.assistant").count() == 1
     again = answer.locator("a.trace").get_attribute("href")
     page.reload()

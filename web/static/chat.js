@@ -138,7 +138,9 @@
     send.disabled = true;
     try {
       // the earlier questions go along: a follow-up ("Po kush e kryeson?") is read with the one before
-      const earlier = history().map((t) => t.question).slice(-5);
+      const turns = history();
+      const at = turns.findIndex((t) => t.id === id);  // asked again: only the turns before it
+      const earlier = (at >= 0 ? turns.slice(0, at) : turns).map((t) => t.question).slice(-5);
       const resp = await window.kvsp.api("/api/ask/stream", {method: "POST", json: {question, history: earlier}, raw: true});
       if (!resp.body) throw new Error("no stream");
       const reader = resp.body.getReader();
