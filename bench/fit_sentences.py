@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/fit_sentences.py [--data bench/out/realtexts-data] [--write]
 
-Development questions only: tests/fixtures/eval/qa-dev.jsonl (bundled corpus) and the split=dev
-half of bench/realtexts/questions-*.jsonl, in Albanian and in English; the data folder holds the
-bundled corpus and the real texts (bench/realtexts.py builds it). For each answerable question the
+Development questions only: tests/fixtures/eval/qa-dev.jsonl (asked of the bundled corpus alone, as
+the product serves it: --corpus-data) and the split=dev half of bench/realtexts/questions-*.jsonl
+(asked of the corpus and the real texts: --data, which bench/realtexts.py builds), in Albanian and in
+English; each kind of writing weighs the same in the fit. For each answerable question the
 candidate sentences of its retrieved passages are scored (sentence_evidence.FEATURES) and labelled
 by whether they hold a gold quote, as quote_is_gold reads them. Per language a listwise model is
 fitted: the softmax over one question's candidates, trained to put its weight on the gold ones
@@ -28,10 +29,27 @@ L2 = 0.05
 
 def questions(split: str) -> list[dict]:
     load = lambda p: [json.loads(x) for x in p.read_text(encoding="utf-8").splitlines() if x.strip()]  # noqa: E731
-    items = [{**it, "split": "dev"} for it in load(ROOT / "tests/fixtures/eval/qa-dev.jsonl")] if split == "dev" else []
+    items = [{**it, "split": "dev", "source": "corpus"} for it in load(ROOT / "tests/fixtures/eval/qa-dev.jsonl")
+             ] if split == "dev" else []
     for path in sorted((ROOT / "bench/realtexts").glob("questions-*.jsonl")):
-        items += [it for it in load(path) if it.get("split") == split]
+        items += [{**it, "source": "news"} for it in load(path) if it.get("split") == split]
     return [it for it in items if it["answerable"] and it["gold"]]
+
+
+def corpus_services(data_dir: Path):
+    """A data folder holding the bundled corpus only (built once, then reused)."""
+    from assistant.core.ingestion import ingest_bytes, iter_files
+    from assistant.core.settings import Settings
+    from web.app import build_services
+
+    svc = build_services(Settings(data_dir=data_dir, corpus_dir=ROOT / "corpus"))
+    for path in iter_files([ROOT / "corpus"]):
+        ingest_bytes(svc, path.name, path.read_bytes())  # unchanged files are skipped by their hash
+    return svc
+
+
+def merge(*parts: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    return {lang: [g for part in parts for g in part[lang]] for lang in ("sq", "en")}
 
 
 def collect(services, items: list[dict]) -> dict[str, list[dict]]:
@@ -51,12 +69,17 @@ def collect(services, items: list[dict]) -> dict[str, list[dict]]:
                 continue
             texts = c.document_texts(services.store, hits)
             cands = c.candidates(hits, texts)
-            weight = c.score(question, lang, hits, cands)
+            try:
+                weight = c.score(question, lang, hits, cands)  # the shipped model's choice, to compare
+                shipped = [x.score for x in cands]
+            except ValueError:  # the features changed since the model was written
+                weight, shipped = c.cover(question, lang, hits, cands), [0.0] * len(cands)
             feats = se.features(question, lang, cands, hits, weight, c.focus_terms(question, lang), c._incomplete)
             labels = [any_quote(golds, texts[x.document_id][x.start:x.end]) for x in cands]
-            groups[lang].append({"id": it["id"], "doc": it.get("document") or it["gold"][0].get("document", ""),
+            groups[lang].append({"id": it["id"], "source": it["source"],
+                                 "doc": it.get("document") or it["gold"][0].get("document", ""),
                                  "X": np.array([[f[k] for k in se.FEATURES] for f in feats], dtype=float),
-                                 "y": np.array(labels, dtype=float), "shipped": np.array([x.score for x in cands])})
+                                 "y": np.array(labels, dtype=float), "shipped": np.array(shipped)})
     return groups
 
 
@@ -64,16 +87,19 @@ def fit(groups: list[dict], steps: int = 600, lr: float = 0.3) -> dict:
     X = np.vstack([g["X"] for g in groups])
     mean, std = X.mean(0), X.std(0)
     std[std < 1e-9] = 1.0
-    train = [((g["X"] - mean) / std, g["y"]) for g in groups if g["y"].any()]
+    kept = [g for g in groups if g["y"].any()]
+    # each kind of writing weighs the same: the bundled strategy and regulation as much as the news
+    share = {src: sum(g["source"] == src for g in kept) for src in {g["source"] for g in kept}}
+    train = [((g["X"] - mean) / std, g["y"], 1 / (len(share) * share[g["source"]])) for g in kept]
     w = np.zeros(X.shape[1])
     for _ in range(steps):
         grad = L2 * w
-        for Z, y in train:
+        for Z, y, weight in train:
             z = Z @ w
             p = np.exp(z - z.max())
             p /= p.sum()
             q = p * y / (p * y).sum()
-            grad += Z.T @ (p - q) / len(train)
+            grad += weight * (Z.T @ (p - q))
         w -= lr * grad
     return {"weights": [round(float(x), 4) for x in w], "mean": [round(float(x), 4) for x in mean],
             "std": [round(float(x), 4) for x in std]}
@@ -107,17 +133,25 @@ def out_of_fold(groups: list[dict], folds: int = 5) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "out" / "realtexts-data")
+    ap.add_argument("--corpus-data", type=Path, default=ROOT / "bench" / "out" / "corpus-data")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     from bench.realtexts import services_for
 
-    svc = services_for(args.data)
-    dev, test = collect(svc, questions("dev")), collect(svc, questions("test"))
+    # each question over the index it is asked of: the bundled corpus's questions over the corpus
+    # alone (as the product serves it), the real texts' over the corpus and the real texts
+    news, corpus = services_for(args.data), corpus_services(args.corpus_data)
+    items = questions("dev")
+    dev = merge(collect(corpus, [it for it in items if it["source"] == "corpus"]),
+                collect(news, [it for it in items if it["source"] == "news"]))
+    test = collect(news, questions("test"))
     model = {}
     print(f"{'lang':<4} {'set':<10} {'groups':>6} {'any gold':>8} {'shipped':>8} {'fitted':>8}")
     for lang in ("sq", "en"):
         model[lang] = fit(dev[lang])
+        corpus = [g for g in dev[lang] if g["source"] == "corpus"]
         for name, groups, fitted in (("dev (oof)", dev[lang], out_of_fold(dev[lang])),
+                                     ("dev corpus", corpus, top_is_gold(corpus, model[lang])),
                                      ("test", test[lang], top_is_gold(test[lang], model[lang]))):
             reach = sum(bool(g["y"].any()) for g in groups) / max(1, len(groups))
             print(f"{lang:<4} {name:<10} {len(groups):>6} {reach:>8.2f} {top_is_gold(groups, None):>8.2f} {fitted:>8.2f}")

@@ -21,10 +21,13 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 DEFAULT_K = 10  # passages retrieved to answer from
 MAX_SENTENCES = 3
-KEEP_RATIO = 0.5  # a further sentence joins the answer when its probability is this close to the best's
+# a further sentence (another passage, same document) joins unless the sentence model all but rules
+# it out; chosen on dev (qa-dev and realtexts dev, ratios .5, .2, .05, .01, 0)
+KEEP_RATIO = 0.01
 SEE_ALSO = 3
 CONTEXT_WEIGHT = 0.5  # a follow-up's subject, taken from the question before, counts half
 STRONG_RANK = 5  # a passage retrieval ranked this high can speak for its document in a disagreement
+STRONG_COVERAGE = 0.5  # … by a sentence holding the question's terms about as well as the best one
 # Partial credit for a query term found near the sentence rather than in it.
 SECTION_CREDIT, CHUNK_CREDIT = 0.5, 0.35
 MIN_SENTENCE_WORDS = 5  # shorter pieces (labels, list letters) are joined with what follows
@@ -319,11 +322,22 @@ def english_word_stems(question: str) -> list[frozenset[str]]:
 
 
 def score(question: str, lang: str, hits, cands: list[Candidate], context: str = "") -> dict[str, float]:
-    """Fill each candidate's coverage (IDF-weighted share of query terms found in it, with
-    partial credit for terms in its section path or elsewhere in its passage) and score: the
-    fitted sentence model's probability that it is the sentence that answers, over this
-    question's candidates (sentence_evidence.py). `context`: the question a follow-up follows,
-    whose terms name the subject at a lower weight. Returns each query term's IDF weight."""
+    """Fill each candidate's coverage (`cover`) and score: the fitted sentence model's probability
+    that it is the sentence that answers, over this question's candidates (sentence_evidence.py).
+    Returns each query term's IDF weight."""
+    weight = cover(question, lang, hits, cands, context)
+    if cands:
+        feats = sentences.features(question, lang, cands, hits, weight, focus_terms(question, lang), _incomplete)
+        for c, p in zip(cands, sentences.probabilities(lang, feats)):
+            c.score = p
+    return weight
+
+
+def cover(question: str, lang: str, hits, cands: list[Candidate], context: str = "") -> dict[str, float]:
+    """Fill each candidate's coverage: the IDF-weighted share of query terms found in it, with
+    partial credit for terms in its section path or elsewhere in its passage. `context`: the
+    question a follow-up follows, whose terms name the subject at a lower weight. Returns each
+    query term's IDF weight."""
     own = query_terms(question, lang)
     terms = sorted(set(own) | set(query_terms(context, lang) if context else ()))
     if not terms or not cands:
@@ -347,9 +361,6 @@ def score(question: str, lang: str, hits, cands: list[Candidate], context: str =
             elif t in chunk_tokens[c.hit_rank]:
                 got += CHUNK_CREDIT * weight[t]
         c.coverage = got / total
-    feats = sentences.features(question, lang, cands, hits, weight, focus_terms(question, lang), _incomplete)
-    for c, p in zip(cands, sentences.probabilities(lang, feats)):
-        c.score = p
     return weight
 
 
@@ -446,7 +457,7 @@ def disagreements(chosen: list[Candidate], cands: list[Candidate]) -> list[tuple
     # strong: holds the question's terms nearly as well as the best sentence, in a passage that
     # retrieval ranked among the first; the figures of such sentences are about the same thing
     strong = [c for c in sorted(cands, key=lambda c: -c.score)
-              if c.coverage >= KEEP_RATIO * best and c.hit_rank < STRONG_RANK]
+              if c.coverage >= STRONG_COVERAGE * best and c.hit_rank < STRONG_RANK]
     said: dict[str, dict[str, Candidate]] = {}
     for c in strong:  # one voice per document: a document's own figures are different things
         for key in figures(c.text):

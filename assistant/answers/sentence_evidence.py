@@ -18,7 +18,7 @@ from assistant.search.albanian import fold, lexical_tokens
 DATA = Path(__file__).resolve().parents[1] / "data"
 FEATURES = ("coverage", "own_coverage", "coverage_share", "bigrams", "rel", "rank", "length", "novelty",
             "form", "incomplete", "asked_held", "asked_missing", "opens_passage", "focus_held", "headline",
-            "opens_document", "rarest_held")
+            "opens_document", "rarest_held", "log_coverage", "log_length", "log_rel")
 
 # The question word says what kind of thing answers it (closed-class words of both languages).
 ASKED = {
@@ -94,6 +94,11 @@ def features(question: str, lang: str, cands, hits, weight: dict[str, float], fo
             "headline": float(not re.search(r"[.!?;:…]\W{0,3}$", c.text.strip())),  # a title, a byline
             "opens_document": float(c.start < 3),
             "rarest_held": sum(t in c.tokens for t in rarest) / len(rarest) if rarest else 0.0,
+            # the same evidence on a log scale: a sentence holding a third of the question is far
+            # weaker than one holding all of it, not a little (what a product of the parts says)
+            "log_coverage": math.log(c.coverage + 0.01),
+            "log_length": math.log(20 / max(20, len(c.tokens))),
+            "log_rel": math.log(0.7 + 0.3 * ((hits[c.hit_rank].score - lo) / (hi - lo) if hi > lo else 1.0)),
         })
     return out
 
