@@ -26,6 +26,7 @@ import threading
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,12 +63,14 @@ class Record:
     seconds: float
     json_error: bool | None  # for a 4xx/5xx: was the body {"error": {"code", "message"}}
     expect: int | None = None  # a status the part requires (403 for forged requests)
+    rss_growth: float = 0.0  # MB the server's RSS grew during this request
 
 
 @dataclass
 class Run:
     records: list[Record] = field(default_factory=list)
     checks: list[tuple[str, str, bool]] = field(default_factory=list)  # (check, measured, passed)
+    rss: Callable[[], float] = lambda: 0.0  # the server's RSS now (MB)
 
     def check(self, name: str, measured, passed: bool) -> None:
         self.checks.append((name, str(measured), passed))
@@ -105,7 +108,8 @@ class Server:
         raise SystemExit(f"the server did not answer within {seconds:.0f} s")
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+        status = Path(f"/proc/{self.proc.pid}/status")
+        for line in (status.read_text().splitlines() if self.proc.poll() is None else []):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         return 0.0
@@ -130,15 +134,17 @@ def is_json_error(response: httpx.Response) -> bool:
 def send(client: httpx.Client, run: Run, part: str, what: str, method: str, path: str, expect: int | None = None,
          **kwargs) -> httpx.Response | None:
     """One request, recorded; a dropped connection or a timeout is status 0."""
-    start = time.monotonic()
+    rss, start = run.rss(), time.monotonic()
     try:
         response = client.request(method, path, **kwargs)
     except (httpx.HTTPError, UnicodeError):
-        run.records.append(Record(part, what, method, path, 0, time.monotonic() - start, None, expect))
+        run.records.append(Record(part, what, method, path, 0, time.monotonic() - start, None, expect,
+                                  run.rss() - rss))
         return None
     seconds = time.monotonic() - start
     run.records.append(Record(part, what, method, path, response.status_code, seconds,
-                              is_json_error(response) if response.status_code >= 400 else None, expect))
+                              is_json_error(response) if response.status_code >= 400 else None, expect,
+                              run.rss() - rss))
     return response
 
 
@@ -258,7 +264,7 @@ def multipart_name(name: str) -> str:
 
 def attack_uploads(client: httpx.Client, run: Run, count: int, rnd: random.Random) -> None:
     for kind, name, data in upload_cases(count, rnd):
-        send(client, run, "uploads", kind, "POST", "/api/documents", files={"file": (multipart_name(name), data)})
+        send(client, run, "uploads", f"{kind} {name[:60]!r} ({len(data):,} B)", "POST", "/api/documents", files={"file": (multipart_name(name), data)})
 
 
 # ---- part 2: malformed parameters --------------------------------------------------------------
@@ -533,6 +539,12 @@ def part_table(run: Run, part: str) -> None:
               f"in {r.seconds:.1f} s{'' if r.json_error is not False else ', body not JSON'}")
     if len(bad) > 25:
         print(f"- … {len(bad) - 25} more")
+    for r in sorted(records, key=lambda r: -r.rss_growth)[:3]:
+        if r.rss_growth >= 50:
+            print(f"- RSS +{r.rss_growth:.0f} MB: {r.method} {r.path[:80]!r} ({r.what[:80]!r}) -> {r.status}")
+    for r in sorted(records, key=lambda r: -r.seconds)[:3]:
+        if r.seconds >= 5:
+            print(f"- {r.seconds:.1f} s: {r.method} {r.path[:80]!r} ({r.what[:80]!r}) -> {r.status}")
 
 
 def main() -> int:
@@ -550,6 +562,7 @@ def main() -> int:
         server = Server(args.port, work, llm_url)
         try:
             up = server.wait()
+            run.rss = server.rss_mb
             print(f"server up in {up:.1f} s; data folder {server.data}")
             # a connection per request, so a connection the server drops is charged to the request it dropped
             with httpx.Client(base_url=server.base, timeout=120, headers={"connection": "close"}) as client:
