@@ -264,7 +264,8 @@ def multipart_name(name: str) -> str:
 
 def attack_uploads(client: httpx.Client, run: Run, count: int, rnd: random.Random) -> None:
     for kind, name, data in upload_cases(count, rnd):
-        send(client, run, "uploads", f"{kind} {name[:60]!r} ({len(data):,} B)", "POST", "/api/documents", files={"file": (multipart_name(name), data)})
+        send(client, run, "uploads", f"{kind} {name[:60]!r} ({len(data):,} B)", "POST", "/api/documents",
+             files={"file": (multipart_name(name), data)})
 
 
 # ---- part 2: malformed parameters --------------------------------------------------------------
@@ -272,7 +273,10 @@ SURROGATE = "\ud800"
 BAD_VALUES = (123, -1, 10**30, 1.5, True, None, "", "x", [], {}, SURROGATE, "a\x00b", "2024-13-45",
               "99999-01-01", "x" * 100_000)
 BAD_PATH = ("unknown-id", "%ED%A0%80", "%00", "9" * 30, "-1", "x" * 3000, "%F0%9F%98%80", "..%2F..%2Fetc", " ")
-BAD_QUERY = ("abc", "9" * 30, "-" + "9" * 30, "%ED%A0%80", "%00", "2024-13-45", "", "x" * 5000, "1e309")
+# Query parameters a route reads from request.query_params, which /openapi.json therefore does not list.
+UNDECLARED_QUERY = {("get", "/api/audit"): ("actor", "action", "object_type", "object_id", "since", "until")}
+BAD_QUERY = ("abc", "9" * 30, "-" + "9" * 30, "%ED%A0%80", "%00", "2024-13-45", "0000-01-01", "9999-12-31T23:59:59+14:00",
+             "", "x" * 5000, "1e309")
 
 
 def resolve(schema: dict, spec: dict) -> dict:
@@ -346,6 +350,7 @@ def attack_parameters(client: httpx.Client, run: Run, spec: dict, rnd: random.Ra
             params = op.get("parameters", [])
             path_params = [p for p in params if p["in"] == "path"]
             query_params = [p for p in params if p["in"] == "query"]
+            query_params += [{"name": n, "in": "query"} for n in UNDECLARED_QUERY.get((method, path), ())]
             content = op.get("requestBody", {}).get("content", {})
             schema = content.get("application/json", {}).get("schema")
             base = example(schema, spec) if schema else None
@@ -581,6 +586,10 @@ def main() -> int:
                     print(f"{name}: {timing[-1][1]} s, RSS {timing[-1][2]} MB", flush=True)
                 rss_end = server.rss_mb()
                 after = document_state(client)
+                names = [d["filename"] for d in client.get("/api/documents").json()["documents"]]
+                unsafe = [n for n in names if any(c in n for c in "/\\\x00\r\n") or len(n) > 255]
+                run.check("stored file names without a path, NUL or line break, ≤ 255 characters",
+                          f"{len(names) - len(unsafe)}/{len(names)}", not unsafe)
                 run.check("still local single-user mode (no account was created)", "", still_local_mode(client))
                 changed = [before[k][0] for k in before if after.get(k) != before[k]]
                 run.check("documents stored before the run unchanged (sha256, version, text, chunks)",
