@@ -64,6 +64,7 @@ class Record:
     json_error: bool | None  # for a 4xx/5xx: was the body {"error": {"code", "message"}}
     expect: int | None = None  # a status the part requires (403 for forged requests)
     rss_growth: float = 0.0  # MB the server's RSS grew during this request
+    kind: str = ""  # what sort of input (the uploads part breaks its table down by it)
 
 
 @dataclass
@@ -132,19 +133,19 @@ def is_json_error(response: httpx.Response) -> bool:
 
 
 def send(client: httpx.Client, run: Run, part: str, what: str, method: str, path: str, expect: int | None = None,
-         **kwargs) -> httpx.Response | None:
+         kind: str = "", **kwargs) -> httpx.Response | None:
     """One request, recorded; a dropped connection or a timeout is status 0."""
     rss, start = run.rss(), time.monotonic()
     try:
         response = client.request(method, path, **kwargs)
     except (httpx.HTTPError, UnicodeError):
         run.records.append(Record(part, what, method, path, 0, time.monotonic() - start, None, expect,
-                                  run.rss() - rss))
+                                  run.rss() - rss, kind))
         return None
     seconds = time.monotonic() - start
     run.records.append(Record(part, what, method, path, response.status_code, seconds,
                               is_json_error(response) if response.status_code >= 400 else None, expect,
-                              run.rss() - rss))
+                              run.rss() - rss, kind))
     return response
 
 
@@ -265,7 +266,7 @@ def multipart_name(name: str) -> str:
 def attack_uploads(client: httpx.Client, run: Run, count: int, rnd: random.Random) -> None:
     for kind, name, data in upload_cases(count, rnd):
         send(client, run, "uploads", f"{kind} {name[:60]!r} ({len(data):,} B)", "POST", "/api/documents",
-             files={"file": (multipart_name(name), data)})
+             kind=kind, files={"file": (multipart_name(name), data)})
 
 
 # ---- part 2: malformed parameters --------------------------------------------------------------
@@ -546,18 +547,25 @@ def table(title: str, header: list[str], rows: list[list]) -> None:
         print("| " + " | ".join(str(c) for c in row) + " |")
 
 
+def summary_row(records: list[Record]) -> list:
+    statuses = Counter(r.status for r in records)
+    return [", ".join(f"{n} × {s or 'no response'}" for s, n in sorted(statuses.items())),
+            len(records), sum(r.status >= 500 or r.status == 0 for r in records),
+            sum(r.json_error is False for r in records), sum(r.seconds > SLOW_SECONDS for r in records),
+            f"{max(r.seconds for r in records):.2f}",
+            sum(r.expect is not None and r.status != r.expect for r in records)]
+
+
 def part_table(run: Run, part: str) -> None:
     records = [r for r in run.records if r.part == part]
     if not records:
         return
-    statuses = Counter(r.status for r in records)
-    rows = [[", ".join(f"{n} × {s or 'no response'}" for s, n in sorted(statuses.items())),
-             len(records), sum(r.status >= 500 or r.status == 0 for r in records),
-             sum(r.json_error is False for r in records), sum(r.seconds > SLOW_SECONDS for r in records),
-             f"{max(r.seconds for r in records):.2f}",
-             sum(r.expect is not None and r.status != r.expect for r in records)]]
-    table(part, ["statuses", "requests", "5xx / no response", "non-JSON errors", f"> {SLOW_SECONDS:.0f} s",
-                 "max s", "not the expected status"], rows)
+    header = ["statuses", "requests", "5xx / no response", "non-JSON errors", f"> {SLOW_SECONDS:.0f} s", "max s",
+              "not the expected status"]
+    kinds = list(dict.fromkeys(r.kind for r in records if r.kind))
+    rows = [[kind, *summary_row([r for r in records if r.kind == kind])] for kind in kinds]
+    table(part, ["input", *header] if kinds else header, [*rows, ["all", *summary_row(records)]] if kinds
+          else [summary_row(records)])
     bad = [r for r in records if r.status >= 500 or r.status == 0 or r.json_error is False
            or r.seconds > SLOW_SECONDS or (r.expect is not None and r.status != r.expect)]
     for r in bad[:25]:
