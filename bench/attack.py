@@ -65,6 +65,7 @@ class Record:
     expect: int | None = None  # a status the part requires (403 for forged requests)
     rss_growth: float = 0.0  # MB the server's RSS grew during this request
     kind: str = ""  # what sort of input (the uploads part breaks its table down by it)
+    code: str = ""  # the error body's code
 
 
 @dataclass
@@ -143,9 +144,9 @@ def send(client: httpx.Client, run: Run, part: str, what: str, method: str, path
                                   run.rss() - rss, kind))
         return None
     seconds = time.monotonic() - start
-    run.records.append(Record(part, what, method, path, response.status_code, seconds,
-                              is_json_error(response) if response.status_code >= 400 else None, expect,
-                              run.rss() - rss, kind))
+    json_error = is_json_error(response) if response.status_code >= 400 else None
+    run.records.append(Record(part, what, method, path, response.status_code, seconds, json_error, expect,
+                              run.rss() - rss, kind, response.json()["error"]["code"] if json_error else ""))
     return response
 
 
@@ -549,7 +550,9 @@ def table(title: str, header: list[str], rows: list[list]) -> None:
 
 def summary_row(records: list[Record]) -> list:
     statuses = Counter(r.status for r in records)
+    codes = Counter(r.code for r in records if r.code)
     return [", ".join(f"{n} × {s or 'no response'}" for s, n in sorted(statuses.items())),
+            ", ".join(f"{n} × {c}" for c, n in codes.most_common(6)),
             len(records), sum(r.status >= 500 or r.status == 0 for r in records),
             sum(r.json_error is False for r in records), sum(r.seconds > SLOW_SECONDS for r in records),
             f"{max(r.seconds for r in records):.2f}",
@@ -560,8 +563,8 @@ def part_table(run: Run, part: str) -> None:
     records = [r for r in run.records if r.part == part]
     if not records:
         return
-    header = ["statuses", "requests", "5xx / no response", "non-JSON errors", f"> {SLOW_SECONDS:.0f} s", "max s",
-              "not the expected status"]
+    header = ["statuses", "error codes", "requests", "5xx / no response", "non-JSON errors",
+              f"> {SLOW_SECONDS:.0f} s", "max s", "not the expected status"]
     kinds = list(dict.fromkeys(r.kind for r in records if r.kind))
     rows = [[kind, *summary_row([r for r in records if r.kind == kind])] for kind in kinds]
     table(part, ["input", *header] if kinds else header, [*rows, ["all", *summary_row(records)]] if kinds
