@@ -207,6 +207,15 @@ def test_a_failed_login_audits_the_name_cut_to_64_characters(client, accounts, f
     ("POST", "/api/minutes/draft", {"notes": "Mbledhja nr. 3", "actions": [{"owner": 7}]}),
     ("POST", "/api/minutes/draft", {"notes": "Mbledhja nr. 3", "actions": [{"source": {"start": "a"}}]}),
     ("POST", "/api/minutes/draft", {"notes": "Mbledhja nr. 3", "actions": [{"due": "nesër"}]}),
+    # found by bench/attack.py: wrongly typed discussion items, unbounded fields, JSON nested 50,000 deep
+    ("POST", "/api/minutes/draft", {"notes": "Mbledhja nr. 3", "meeting": {"discussion": [{"item": "x"}]}}),
+    ("POST", "/api/minutes/draft", {"notes": "Mbledhja nr. 3", "meeting": {"discussion": [{"item": 1, "lines": [{}]}]}}),
+    ("POST", "/api/minutes/draft", {"notes": "Mbledhja nr. 3",
+                                    "meeting": {"discussion": [{"item": 1, "lines": [{"text": "a", "start": -1}]}]}}),
+    ("POST", "/api/minutes/draft", {"notes": "Mbledhja nr. 3",
+                                    "meeting": {"discussion": [{"item": 1, "lines": [{"text": "a", "start": True}]}]}}),
+    ("POST", "/api/minutes/draft", {"notes": "Mbledhja nr. 3", "meeting": {"municipality": "x" * 100_000}}),
+    ("POST", "/api/ask", "[" * 50_000 + "]" * 50_000),
 ])
 def test_malformed_values_are_422_with_json(client, method, url, body):
     kwargs = {"json": body} if isinstance(body, dict) else {

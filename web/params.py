@@ -50,53 +50,58 @@ def _iso_date(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_encodable)]
+Short = Annotated[Text, Field(max_length=2000)]  # one field of a meeting: a name, a place, an agenda item
+Long = Annotated[Text, Field(max_length=20_000)]  # a paragraph: a decision, a line of the discussion
 INT64_MAX = 2**63 - 1
 Int64 = Annotated[int, Field(ge=-(2**63), le=INT64_MAX)]
+Offset = Annotated[int, Field(strict=True, ge=0, le=INT64_MAX)]  # a position in the notes: no bool, no -1
+MANY = 1000  # list items of one meeting (people, agenda items, decisions)
 IsoMoment = Annotated[Text, AfterValidator(iso_moment)]
 IsoDate = Annotated[Text, AfterValidator(_iso_date)]
 
 
 class PersonIn(BaseModel):
-    name: Text
-    institution: Text | None = None
-    time: Text | None = None
+    name: Short
+    institution: Short | None = None
+    time: Short | None = None
 
 
 class LineIn(BaseModel):
     model_config = ConfigDict(extra="allow")
-    text: Text = ""
-    start: Int64 = 0
-    end: Int64 = 0
+    text: Long
+    start: Offset = 0
+    end: Offset = 0
 
 
 class DiscussionIn(BaseModel):
     model_config = ConfigDict(extra="allow")
-    item: Int64 | Text | None = None
-    lines: list[LineIn] = []
+    item: Annotated[int, Field(strict=True, ge=0, le=MANY)] | None = None  # the agenda item's number
+    speaker: Short | None = None
+    lines: Annotated[list[LineIn], Field(max_length=MANY)] = []
 
 
 class MeetingIn(BaseModel):
     """The fields of assistant.meetings.notes.Meeting; unknown keys are ignored as the parser does."""
-    municipality: Text | None = None
-    meeting_number: Text | None = None
+    municipality: Short | None = None
+    meeting_number: Short | None = None
     date: IsoDate | None = None
-    scheduled_time: Text | None = None
-    start_time: Text | None = None
-    end_time: Text | None = None
-    place: Text | None = None
-    chair: Text | None = None
-    secretary: Text | None = None
-    present: list[PersonIn] | None = None
-    absent: list[PersonIn] | None = None
-    invited: list[PersonIn] | None = None
-    late: list[PersonIn] | None = None
-    left_early: list[PersonIn] | None = None
+    scheduled_time: Short | None = None
+    start_time: Short | None = None
+    end_time: Short | None = None
+    place: Short | None = None
+    chair: Short | None = None
+    secretary: Short | None = None
+    present: Annotated[list[PersonIn], Field(max_length=MANY)] | None = None
+    absent: Annotated[list[PersonIn], Field(max_length=MANY)] | None = None
+    invited: Annotated[list[PersonIn], Field(max_length=MANY)] | None = None
+    late: Annotated[list[PersonIn], Field(max_length=MANY)] | None = None
+    left_early: Annotated[list[PersonIn], Field(max_length=MANY)] | None = None
     quorum: dict | None = None
-    agenda: list[Text] | None = None
-    discussion: list[DiscussionIn] | None = None
-    decisions: list[Text] | None = None
-    deferred: list[Text] | None = None
-    proposals_without_decision: list[Text] | None = None
+    agenda: Annotated[list[Short], Field(max_length=MANY)] | None = None
+    discussion: Annotated[list[DiscussionIn], Field(max_length=MANY)] | None = None
+    decisions: Annotated[list[Long], Field(max_length=MANY)] | None = None
+    deferred: Annotated[list[Long], Field(max_length=MANY)] | None = None
+    proposals_without_decision: Annotated[list[Long], Field(max_length=MANY)] | None = None
     trace: dict[Text, list[list[Int64]]] | None = None
 
 
@@ -109,10 +114,10 @@ class SourceIn(BaseModel):
 
 class ActionIn(BaseModel):
     model_config = ConfigDict(extra="allow")
-    action: Text = ""
-    owner: list[Text] | None = None
+    action: Long = ""
+    owner: Annotated[list[Short], Field(max_length=MANY)] | None = None
     due: IsoDate | None = None
-    due_text: Text | None = None
+    due_text: Short | None = None
     source: SourceIn | None = None
 
 
@@ -162,6 +167,9 @@ class StorableJson:
             bad = unstorable(json.loads(body))
         except ValueError:
             bad = False  # not JSON at all: the route's validation says so
+        except RecursionError:  # nested deeper than any request of ours: no parser downstream may try it
+            response = error_response(422, "invalid_json", "JSON-i i dërguar është i mbivendosur tepër thellë.")
+            return await response(scope, receive, send)
         if bad:
             response = error_response(422, "invalid_text", "Teksti i dërguar ka karaktere Unicode të pavlefshme "
                                                            "(surrogate të vetmuar).")
