@@ -268,6 +268,13 @@ def test_routes_extract_import_approve_track_export(api):
     xlsx = api.get("/api/plan/export?format=xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert api.get("/api/plan/export?format=pdf").status_code == 422
+    from docx import Document
+
+    from assistant.accounts import audit
+
+    head = audit.head(api.app.state.services.database)
+    word = Document(io.BytesIO(api.get("/api/plan/export?format=docx").content))
+    assert any(head["hash"] in p.text for p in word.paragraphs)  # the export anchors the audit chain
     page = api.get("/plan")
     assert page.status_code == 200 and "Braktisja shkollore" in page.text
 

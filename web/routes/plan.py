@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from assistant.accounts import audit
 from assistant.plan import export as plan_export
 from assistant.plan.extract import LEVELS, combined_status, extract_plan, match_reports, status_reports
 from assistant.plan.store import STATUSES, PlanError, PlanStore
@@ -210,7 +211,9 @@ def export(request: Request, format: str = Query("docx")):
     rows, version = plan.plan(), plan.version()
     municipality = request.app.state.settings.municipality or plan_export.municipality_of(rows)
     title = plan_export.heading(municipality, date.today(), version)
-    data = plan_export.export(sorted(rows, key=nr_key), format, title=title, note=f"Versioni {version} i planit")
+    newest = audit.head(get_database(request))  # noted on paper, it anchors the audit chain outside the database
+    anchor = f" · koka e regjistrit të auditimit: nr. {newest['id']}, {newest['hash']}" if newest else ""
+    data = plan_export.export(sorted(rows, key=nr_key), format, title=title, note=f"Versioni {version} i planit{anchor}")
     name = f"plani-v{version}.{format}"
     return Response(data, media_type=plan_export.FORMATS[format],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
