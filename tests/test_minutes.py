@@ -150,6 +150,12 @@ def test_draft_route_stores_the_artifact_and_serves_the_docx(client):
     tables = Document(BytesIO(docx.content)).tables
     assert [c.text for c in tables[0].rows[0].cells][:3] == ["Nr.", "Emri", "Institucioni"]
     assert len(tables[1].rows) == 8  # header + 7 tasks
+    assert Document(BytesIO(docx.content)).core_properties.comments == f"Drafti {body['id']}"
+    from assistant.accounts import audit
+
+    entry = audit.record(client.store.database, "sekretarja", "minutes.draft", "artifact", body["id"])
+    again = Document(BytesIO(client.get(f"/api/minutes/{body['id']}.docx").content))
+    assert entry["hash"] in again.core_properties.comments  # the file names the audit chain's head
     assert client.get("/api/minutes/nope.docx").json()["error"]["code"] == "not_found"
 
 

@@ -136,9 +136,11 @@ def warnings(meeting: Meeting, actions: list[ActionItem], unread: list[dict]) ->
     return out
 
 
-def draft_docx(meeting: Meeting, actions: list[ActionItem]) -> bytes:
-    """The draft as a Word file: headings, attendance table, decisions, action table, signatures."""
+def draft_docx(meeting: Meeting, actions: list[ActionItem], provenance: str = "") -> bytes:
+    """The draft as a Word file: headings, attendance table, decisions, action table, signatures.
+    `provenance` (the draft's id, the audit log's head) goes into the file's properties, not its text."""
     doc = Document()
+    doc.core_properties.comments = provenance
     doc.styles["Normal"].font.name = "Times New Roman"
     doc.styles["Normal"].font.size = Pt(11)
     if meeting.municipality:

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from assistant.accounts import audit
 from assistant.meetings.actions import action_from_dict
 from assistant.meetings.notes import meeting_from_dict
 from assistant.meetings.minutes import draft_docx, prepare
 from assistant.meetings.polish import polish_draft
-from web.deps import CurrentUser, SettingsDep, StoreDep, require_role
+from web.deps import CurrentUser, SettingsDep, StoreDep, get_database, require_role
 from web.errors import ApiError
 from web.pages import render
 from web.params import ActionIn, MeetingIn, Text, sent_fields
@@ -68,10 +69,13 @@ def draft(body: DraftRequest, store: StoreDep, settings: SettingsDep, user: dict
 
 
 @router.get("/api/minutes/{artifact_id}.docx")
-def draft_as_docx(artifact_id: str, store: StoreDep, user: CurrentUser):
+def draft_as_docx(artifact_id: str, request: Request, store: StoreDep, user: CurrentUser):
     output = _stored(store, artifact_id).get("output") or {}
     meeting = meeting_from_dict(output.get("meeting") or {})
-    data = draft_docx(meeting, [action_from_dict(a) for a in output.get("actions") or []])
+    newest = audit.head(get_database(request))  # the file names the chain's head it was made under
+    provenance = f"Drafti {artifact_id}" + (f"; koka e regjistrit të auditimit: nr. {newest['id']}, {newest['hash']}"
+                                            if newest else "")
+    data = draft_docx(meeting, [action_from_dict(a) for a in output.get("actions") or []], provenance)
     name = f"procesverbal-{(meeting.meeting_number or artifact_id).replace('/', '-')}.docx"
     return Response(data, media_type=DOCX_TYPE, headers={"Content-Disposition": attachment(name)})
 
