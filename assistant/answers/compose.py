@@ -14,6 +14,7 @@ from pathlib import Path
 from assistant.answers import evidence as support
 from assistant.answers import sentence_evidence as sentences
 from assistant.answers.injection import addressed_to_assistant
+from assistant.meetings.dates import MONTHS, MONTHS_EN
 from assistant.search.albanian import (english_function_words, fold, glossary, lexical_tokens, stem, stop_words,
                                       translations, words)
 
@@ -126,8 +127,7 @@ def _split_soft(text: str, a: int, b: int) -> list[tuple[int, int]]:
     return out
 
 
-_MONTH = (r"(?:janar|shkurt|mars|prill|maj|qershor|korrik|gusht|shtator|tetor|n[eë]ntor|dhjetor|January|February|March|"
-          r"April|May|June|July|August|September|October|November|December)\w*")
+_MONTH = "(?:" + "|".join(MONTHS + MONTHS_EN).replace("nentor", "n[eë]ntor") + r")\w*"  # raw text, matched with re.I
 _WEEKDAY = r"(?:(?:e\s+)?(?:h[eë]n[eë]|mart[eë]|m[eë]rkur[eë]|enjte|premte|shtun[eë]|diel)|\w+day)"
 # A news item's date stamp glued before its first sentence: "2018/12/05 - 4:39 Këshilli …",
 # "Friday , February 23 2018 Bashkia …": cut off, so the answer quotes the sentence only.

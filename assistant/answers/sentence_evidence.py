@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.meetings.dates import MONTHS as ALBANIAN_MONTHS, MONTHS_EN
 from assistant.search.albanian import fold, lexical_tokens
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -28,8 +29,7 @@ ASKED = {
            r"|\bwho\b|\bwhom\b|\bwhose\b|\bwhich\s+(?:institution|organi[sz]ation|body|official|person|ministry)",
     "where": r"\bku\b|\bne\s+c(?:il|fa)[a-z]*\s+(?:vend|qytet|bashki|komun|salle|zone)|\bwhere\b|\bin\s+which\s+(?:town|city|municipality|place)",
 }
-MONTHS = (r"janar|shkurt|mars|prill|maj|qershor|korrik|gusht|shtator|tetor|nentor|dhjetor|january|february|march|"
-          r"april|may|june|july|august|september|october|november|december")
+MONTHS = "|".join(ALBANIAN_MONTHS + MONTHS_EN)  # folded text: "nentor"
 HELD = {
     "when": re.compile(rf"\b\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b|\b(?:{MONTHS})\w*\b|\b(?:19|20)\d\d\b|\bor(?:a|en)\s+\d"),
     "count": re.compile(r"\d|\b(?:nje|dy|tre|tri|kater|pese|gjashte|shtate|tete|nente|dhjete|njezet|qind|mije)\b"),
@@ -76,12 +76,13 @@ def features(question: str, lang: str, cands, hits, weight: dict[str, float], fo
         ordered = lexical_tokens(c.text)
         novel = len(set(ordered) - set(weight)) / max(1, len(set(ordered)))
         chunk = hits[c.hit_rank].chunk
+        rel = (hits[c.hit_rank].score - lo) / (hi - lo) if hi > lo else 1.0
         out.append({
             "coverage": c.coverage,
             "own_coverage": own,
             "coverage_share": c.coverage / top_cov,
             "bigrams": len(q_pairs & _bigrams(ordered)) / len(q_pairs) if q_pairs else 0.0,
-            "rel": (hits[c.hit_rank].score - lo) / (hi - lo) if hi > lo else 1.0,
+            "rel": rel,
             "rank": 1 / (1 + c.hit_rank),
             "length": math.log1p(len(ordered)),
             "novelty": novel,
@@ -98,7 +99,7 @@ def features(question: str, lang: str, cands, hits, weight: dict[str, float], fo
             # weaker than one holding all of it, not a little (what a product of the parts says)
             "log_coverage": math.log(c.coverage + 0.01),
             "log_length": math.log(20 / max(20, len(c.tokens))),
-            "log_rel": math.log(0.7 + 0.3 * ((hits[c.hit_rank].score - lo) / (hi - lo) if hi > lo else 1.0)),
+            "log_rel": math.log(0.7 + 0.3 * rel),
         })
     return out
 

@@ -17,13 +17,13 @@ def offline_answer(services, question: str, k: int = DEFAULT_K, threshold: float
     lang = question_lang(question)
     previous = history[-1].strip() if history else ""
     contexts = [previous, ""] if previous and is_follow_up(question) else ["", previous] if previous else [""]
+    unknown = unknown_names(services.store, question, lang)  # of the question alone: once for every reading
+    known = known_share(services.store, question) if lang == "en" else None
     tried = []
     for context in contexts:
         hits = services.retriever.search(f"{question} {context}".strip(), k=k, english=lang == "en")
         docs = hit_documents(services.store, hits)
         doc_texts = document_texts(services.store, hits, docs)
-        unknown = unknown_names(services.store, question, lang)
-        known = known_share(services.store, question) if lang == "en" else None
         answer = compose(question, hits, doc_texts, lang, unknown, threshold=threshold, known=known, context=context)
         answer.context = context
         tried.append((answer, hits, docs, doc_texts))
