@@ -165,6 +165,12 @@ def head(db: Db) -> dict | None:
     return found[0] if found else None
 
 
+def anchor_text(db: Db) -> str:
+    """The head as an export prints it ("" for an empty log): noted on paper, it anchors the chain."""
+    newest = head(db)
+    return f"koka e regjistrit të auditimit: nr. {newest['id']}, {newest['hash']}" if newest else ""
+
+
 def verify(db: Db, anchor: str | None = None) -> list[Problem]:
     """Recompute the chain with the data folder's key; an empty list means every entry is as it was
     written. `anchor`, a head hash noted earlier (from the audit page or an export), must still be

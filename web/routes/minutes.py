@@ -72,9 +72,7 @@ def draft(body: DraftRequest, store: StoreDep, settings: SettingsDep, user: dict
 def draft_as_docx(artifact_id: str, request: Request, store: StoreDep, user: CurrentUser):
     output = _stored(store, artifact_id).get("output") or {}
     meeting = meeting_from_dict(output.get("meeting") or {})
-    newest = audit.head(get_database(request))  # the file names the chain's head it was made under
-    provenance = f"Drafti {artifact_id}" + (f"; koka e regjistrit të auditimit: nr. {newest['id']}, {newest['hash']}"
-                                            if newest else "")
+    provenance = "; ".join(filter(None, (f"Drafti {artifact_id}", audit.anchor_text(get_database(request)))))
     data = draft_docx(meeting, [action_from_dict(a) for a in output.get("actions") or []], provenance)
     name = f"procesverbal-{(meeting.meeting_number or artifact_id).replace('/', '-')}.docx"
     return Response(data, media_type=DOCX_TYPE, headers={"Content-Disposition": attachment(name)})

@@ -211,9 +211,8 @@ def export(request: Request, format: str = Query("docx")):
     rows, version = plan.plan(), plan.version()
     municipality = request.app.state.settings.municipality or plan_export.municipality_of(rows)
     title = plan_export.heading(municipality, date.today(), version)
-    newest = audit.head(get_database(request))  # noted on paper, it anchors the audit chain outside the database
-    anchor = f" · koka e regjistrit të auditimit: nr. {newest['id']}, {newest['hash']}" if newest else ""
-    data = plan_export.export(sorted(rows, key=nr_key), format, title=title, note=f"Versioni {version} i planit{anchor}")
+    note = " · ".join(filter(None, (f"Versioni {version} i planit", audit.anchor_text(get_database(request)))))
+    data = plan_export.export(sorted(rows, key=nr_key), format, title=title, note=note)
     name = f"plani-v{version}.{format}"
     return Response(data, media_type=plan_export.FORMATS[format],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
