@@ -35,7 +35,7 @@ def _now() -> str:
 
 def error_status(code: str) -> int:
     """The HTTP status an ingest error gets, the same as a synchronous upload's (web/errors.py)."""
-    return 413 if code == "too_large" else 415 if code == "unsupported_type" else 422
+    return 413 if code in ("too_large", "too_costly") else 415 if code == "unsupported_type" else 422
 
 
 @dataclass
