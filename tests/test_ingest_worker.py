@@ -208,13 +208,18 @@ def test_a_warm_worker_serves_file_after_file_and_is_replaced_after_its_files(tm
     seen = []
     try:
         for path in (NOTES, SAMPLES / "shenime-konsultim-publik-lumez-2025-01.txt", NOTES):
-            stages = []
-            prepared = workers.prepare(path.name, path.read_bytes(), lambda s, d, t: stages.append(s))
+            working = []  # the worker as its progress arrives, and what its session holds then
+
+            def progress(stage, done, total):
+                if stage == "embed" and not working:
+                    [pid] = worker_pids()
+                    working.append((pid, session_usage(pid).rss_mb))
+
+            prepared = workers.prepare(path.name, path.read_bytes(), progress)
             assert prepared.chunks and prepared.vectors.shape == (len(prepared.chunks), 384)
-            assert "embed" in stages
-            [pid] = worker_pids()
+            [(pid, rss_mb)] = working
+            assert 50 < rss_mb < 2560
             seen.append(pid)
-            assert 0 < session_usage(pid).rss_mb < 2560
     finally:
         workers.stop()
     assert seen[0] == seen[1] != seen[2]  # replaced after ingest_worker_files files
