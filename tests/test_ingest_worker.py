@@ -224,3 +224,24 @@ def test_a_warm_worker_serves_file_after_file_and_is_replaced_after_its_files(tm
         workers.stop()
     assert seen[0] == seen[1] != seen[2]  # replaced after ingest_worker_files files
     assert worker_pids() == []
+
+
+def test_a_worker_leaves_when_its_server_dies():
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import time; from assistant.core.ingest_worker import IngestWorker; "
+                               "print(IngestWorker(idle_seconds=300).proc.pid, flush=True); time.sleep(120)"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
+    worker = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{worker}/stat").read_text()
+        except OSError:
+            return  # gone
+        if stat[stat.rindex(")") + 2] == "Z":
+            return  # exited, waiting for its new parent to reap it
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    raise AssertionError("the worker outlived its server")

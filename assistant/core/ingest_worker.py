@@ -231,7 +231,15 @@ def _answer(settings: Settings, filename: str, data: bytes, embedders: _Embedder
         return ("failed", traceback.format_exc())
 
 
+def _leave_with_parent(parent: int) -> None:
+    """A worker whose server is gone stops at once, even mid-file: nobody will store its answer."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
 def main(argv: list[str]) -> None:
+    threading.Thread(target=_leave_with_parent, args=(os.getppid(),), daemon=True).start()
     inbox = Connection(int(argv[0]), writable=False)
     outbox = Connection(int(argv[1]), readable=False)
     idle_seconds = float(argv[2])
