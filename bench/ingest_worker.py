@@ -54,7 +54,7 @@ def run_mode(files: list[Path], worker_files: int, model_cache: Path | None) -> 
         settings = Settings(data_dir=data_dir, ingest_worker_files=worker_files)
         services = build_services(settings)
         rows = []
-        with TestClient(create_app(settings, services)) as client:
+        with TestClient(create_app(settings, services), base_url="http://localhost") as client:  # a local Host
             client.get("/api/search", params={"q": "siguria në komunitet"})
             before = rss_mb()
             for path in files:
