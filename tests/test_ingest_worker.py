@@ -245,3 +245,21 @@ def test_a_worker_leaves_when_its_server_dies():
         time.sleep(0.1)
     os.kill(worker, signal.SIGKILL)
     raise AssertionError("the worker outlived its server")
+
+
+def test_a_session_is_counted_whole_with_the_processes_it_started():
+    """What the memory limit reads: the worker and the processes it starts (tesseract for OCR)."""
+    grandchild = f"{sys.executable} -c 'import time; x = b\"k\" * (150 * 2**20); time.sleep(30)'"
+    leader = subprocess.Popen(["sh", "-c", f"{grandchild} & wait"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while session_usage(leader.pid).rss_mb < 150:
+            assert time.monotonic() < deadline, session_usage(leader.pid)
+            time.sleep(0.1)
+        own = next(int(line.split()[1]) / 1024 for line in Path(f"/proc/{leader.pid}/status").read_text().splitlines()
+                   if line.startswith("VmRSS:"))
+        assert own < 20  # the shell itself holds next to nothing: the 150 MB are its child's
+    finally:
+        os.killpg(leader.pid, signal.SIGKILL)
+        leader.wait()
+    assert session_usage(leader.pid).rss_mb == 0
