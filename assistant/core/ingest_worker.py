@@ -58,11 +58,18 @@ class IngestWorker:
     def __init__(self, idle_seconds: float):
         child_in, parent_out = os.pipe()
         parent_in, child_out = os.pipe()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.core.ingest_worker", str(child_in), str(child_out), str(idle_seconds)],
-            pass_fds=(child_in, child_out), start_new_session=True, env=_worker_env(), stdin=subprocess.DEVNULL)
-        os.close(child_in)
-        os.close(child_out)
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "assistant.core.ingest_worker", str(child_in), str(child_out),
+                 str(idle_seconds)],
+                pass_fds=(child_in, child_out), start_new_session=True, env=_worker_env(), stdin=subprocess.DEVNULL)
+        except BaseException:
+            for fd in (parent_in, parent_out):
+                os.close(fd)
+            raise
+        finally:
+            os.close(child_in)
+            os.close(child_out)
         self._inbox = Connection(parent_in, writable=False)
         self._outbox = Connection(parent_out, readable=False)
         self.files = 0
