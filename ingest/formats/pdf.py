@@ -22,6 +22,7 @@ from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.pdftypes import LITERALS_FLATE_DECODE, PDFStream, resolve1
 from pdfminer.psparser import PSException
 
+from ingest.albanian import markers
 from ingest.albanian import ocr_repair as albanian_ocr
 from ingest.limits import DEFAULT_LIMITS, Deadline, Limits, check_chars, check_pdf_pages
 from ingest.model import DocumentBuilder, IngestError, ParsedDocument
@@ -31,8 +32,8 @@ Progress = Callable[[str, int, int], None]
 
 MIN_TEXT_CHARS = 10  # a page with less text than this (and an image) is a scan
 MARGIN = 0.09  # top/bottom share of the page where running headers and page numbers live
-BULLET_RE = re.compile(r"^(?:[•●○◦▪■□➢►▸‣∙·*\uf0b7\uf0a7\uf0d8\uf076\uf0fc]\s*|[-–—]\s+(?=[^\W\d_]))")
-ENUM_RE = re.compile(r"^(?:\(?[a-zA-Z]\)|\(?\d{1,2}[.)]|[ivx]{1,4}[.)])\s+")
+# a glyph may touch its text; a dash needs a space and a letter after it (else a hyphen or a minus)
+ITEM_RE = re.compile(rf"^(?:{markers.GLYPH}\s*|{markers.DASH}\s+(?=[^\W\d_])|{markers.ENUMERATOR}\s+)")
 PAGE_NUMBER_RE = re.compile(r"^(?:faqe|faqja|page|fq\.?)?\s*[-–]?\s*\d{1,4}\s*(?:(?:/|nga|of)\s*\d{1,4})?\s*[-–]?$", re.I)
 HEADING_PATTERN_RE = re.compile(
     r"^(?:PJESA|KREU|KAPITULLI|Kapitulli|Neni|NENI|Masa|MASA|Objektivi specifik|OBJEKTIVI SPECIFIK|Politika|POLITIKA)\b"
@@ -634,14 +635,13 @@ class _Assembler:
             self.flush()
             self.kind, self.level, self.lines = "heading", heading_level, [line]
             return
-        starts_item = bool(BULLET_RE.match(text) or ENUM_RE.match(text))
-        if not self.lines or self.kind == "heading" or starts_item or self._breaks(self.lines[-1], line):
+        marker = ITEM_RE.match(text)
+        if not self.lines or self.kind == "heading" or marker or self._breaks(self.lines[-1], line):
             self.flush()
-            self.kind = "list_item" if starts_item else "paragraph"
+            self.kind = "list_item" if marker else "paragraph"
             self.lines = [line]
-            if starts_item:
-                marker = (BULLET_RE.match(text) or ENUM_RE.match(text)).group()
-                self.item_x = line.x0 + (line.x1 - line.x0) * len(marker) / max(len(text), 1)
+            if marker:
+                self.item_x = line.x0 + (line.x1 - line.x0) * len(marker.group()) / max(len(text), 1)
             return
         self.lines.append(line)
 
