@@ -47,7 +47,7 @@ def ingest_bytes(services, filename: str, data: bytes, progress: Progress | None
                      progress=progress, ocr_cache_dir=settings.data_dir / "cache" / "ocr")
     if not doc.text.strip():
         raise IngestError("no_text", f"{filename}: no text could be read from this file")
-    chunks = chunk(doc, count_tokens=getattr(services.embedder, "count_tokens", None))
+    chunks = chunk(doc, count_tokens=services.embedder.count_tokens)
     texts = [embedding_text(c) for c in chunks]
     if progress:
         progress("embed", 0, len(texts))
