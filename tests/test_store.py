@@ -177,6 +177,15 @@ def test_new_version_replaces_old_chunks(filled):
     assert store.get_chunks(sorted(old_ids)) == []
 
 
+def test_the_same_file_stored_twice_is_one_version(filled):
+    """Two hosts ingesting one corpus file at first start both reach add_version: the writer that
+    comes second finds the file stored and adds nothing."""
+    store, docs, vectors = filled
+    again = add(store, "procesverbal-1.txt", PASSAGES[:4], vectors["minutes"])
+    assert (again.id, again.version, again.chunks) == (docs["minutes"].id, 1, 4)
+    assert len(store.document_chunks(again.id)) == 4
+
+
 def test_failed_add_leaves_the_store_as_it_was(filled):
     store, docs, _ = filled
     before = snapshot(store)

@@ -44,7 +44,7 @@ def prepare_document(settings: Settings, embedder, filename: str, data: bytes,
                      progress=progress, ocr_cache_dir=settings.data_dir / "cache" / "ocr")
     if not doc.text.strip():
         raise IngestError("no_text", f"{filename}: no text could be read from this file")
-    chunks = chunk(doc, count_tokens=getattr(embedder, "count_tokens", None))
+    chunks = chunk(doc, count_tokens=embedder.count_tokens)
     texts = [embedding_text(c) for c in chunks]
     if progress:
         progress("embed", 0, len(texts))

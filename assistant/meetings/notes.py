@@ -12,13 +12,14 @@ import datetime as dt
 from assistant.meetings import agenda, attendance, gazetteer, header
 from assistant.meetings.dates import parse_date
 from assistant.meetings.gazetteer import fold
+from ingest.albanian import markers
 
 UP, LO = "A-ZÇËÉ", "a-zçëé"
 INITIAL = r"(?:Dh|Gj|Ll|Nj|Rr|Sh|Th|Xh|Zh|[A-ZÇË])\."
 SURNAME = rf"[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?"
 NAME = re.compile(rf"(?<![\w.])(?:{INITIAL}\s?{SURNAME}|[{UP}][{LO}]+\s+{SURNAME}(?![\w]))")
 TIME = re.compile(r"(?<![\d.:])([01]?\d|2[0-3])[:.]([0-5]\d)(?![\d]|\.\d)")
-BULLET = re.compile(r"^\s*(?:(?:[-–—•*·→>✔✓✘✗☐☑]+|\[[ xX]?\]|\d{1,2}[.)](?!\d)|[a-h]\)|V\d+\s*[–:-]|Vendimi\s+nr\.\s*\d+\s*:)\s*)+")
+BULLET = re.compile(rf"^\s*(?:(?:{markers.SIGN}+|{markers.CHECKBOX}|{markers.NUMBER}|{markers.LETTER}|V\d+\s*[–:-]|Vendimi\s+nr\.\s*\d+\s*:)\s*)+")
 DEFERRED = re.compile(r"\b(?:shty(?:het|hen|hej|jme|re|ne)|u\s+shty\w*|mbet\w*\s+per\s+(?:mbledhjen|here)|kalon\s+per\s+mbledhjen|"
                       r"do\s+te\s+(?:diskutohet|shqyrtohet|miratohet|trajtohet)\s+ne\s+mbledhjen\s+e\s+(?:radhes|ardhshme|pare)|"
                       r"postponed|deferred)\b")

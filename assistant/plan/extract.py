@@ -11,14 +11,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.search.albanian import fold
+from ingest.albanian import markers
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LEVELS = ("i lartë", "i moderuar", "i ulët")
 LIST_FIELDS = ("activities", "responsible", "partners")
 _WORD = re.compile(r"[a-z0-9#]+")
 # a list marker at the start of a line: "1.", "2)", "a)", "-", "•"
-_NUMBER = re.compile(r"^\s*\(?(\d{1,2})[.)](?!\d)\s*")
-_BULLET = re.compile(r"^\s*(?:[-–•*▪·●○◦➢►]|[a-h]\))\s+")
+_NUMBER = re.compile(rf"^\s*{markers.NUMBERED}\s*")
+_BULLET = re.compile(rf"^\s*(?:{markers.SIGN}|{markers.LETTER})\s+")
 _INLINE_NUMBER = re.compile(r"(?:^|(?<=[\s;.]))(\d{1,2})[.)]\s+(?=\S)")
 # a wrapped line continues when the previous one ends in a particle, a preposition or an open bracket
 _CONNECTORS = {"e", "i", "te", "se", "dhe", "per", "me", "ne", "nga", "ose", "apo", "si", "mbi", "deri", "tek",

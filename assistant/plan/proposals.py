@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from assistant.search.albanian import fold
+from ingest.albanian import markers
 from ingest.albanian.morphology import analyse
 from assistant.meetings.gazetteer import honorifics
 from assistant.meetings.notes import parse_person, split_people
@@ -37,7 +38,7 @@ from assistant.plan.extract import LEVELS, header_field, normalise_priority, squ
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 _WORD = re.compile(r"[a-z0-9]+")
-_MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-–•*▪·●➢►→✔✘])\s*")
+_MARKER = re.compile(rf"^\s*(?:{markers.NUMBERED}|{markers.SIGN})\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?…”\"])\s+(?=[A-ZÇË„“\"])")
 _PLACE = re.compile(
     r"\b(?:(?:Lagj(?:ja|en|es|e)|Rrug(?:a|ën|ës|e)|Bulevard(?:i|in|it)|Sheshi|Sheshin|Parku|Parkun|Tregu|Tregut|Tregun|"

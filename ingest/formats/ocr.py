@@ -18,8 +18,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import pypdf
-
+from ingest.formats import pdfium
 from ingest.model import IngestError
 
 RENDER_DPI = 300
@@ -68,7 +67,6 @@ def ocr_pages(
         return {}
     _check_tesseract(lang)
     digest = hashlib.sha256(data).hexdigest()
-    reader = pypdf.PdfReader(io.BytesIO(data))
     results: dict[int, OcrPage] = {}
     todo = []
     for number in pages:
@@ -81,10 +79,11 @@ def ocr_pages(
     if progress:
         progress("ocr", done, len(pages))
     with tempfile.TemporaryDirectory(prefix="kvsp-ocr-") as tmp, ThreadPoolExecutor(max(1, workers)) as pool:
-        # Images are prepared in this thread (pypdf is not thread-safe); tesseract runs in the pool.
+        # Images are prepared in this thread, PDFium held only while it cuts one; tesseract runs in the pool.
         futures = {}
         for number in todo:
-            image_path, size, dpi = _page_image(reader, data, number, Path(tmp))
+            with pdfium.opened(data) as pdf:
+                image_path, size, dpi = _page_image(pdf[number - 1], number, Path(tmp))
             futures[pool.submit(_tesseract_tsv, image_path, dpi, lang, number)] = (number, size, dpi)
         for future in as_completed(futures):
             number, (width, height), dpi = futures[future]
@@ -106,34 +105,23 @@ def _check_tesseract(lang: str) -> None:
         raise IngestError("ocr_unavailable", f"The OCR language '{missing[0]}' is missing: install tesseract-ocr-{missing[0]}.")
 
 
-def _page_image(reader: pypdf.PdfReader, data: bytes, number: int, tmp: Path) -> tuple[Path, tuple[int, int], float]:
-    """The page's own scan when it is a single image, else a 300-dpi rendering."""
-    page = reader.pages[number - 1]
-    try:
-        images = list(page.images)
-    except Exception:  # unreadable image filters: fall back to rendering
-        images = []
+def _page_image(page, number: int, tmp: Path) -> tuple[Path, tuple[int, int], float]:
+    """The page's own scan when it is a single image (its bytes as stored), else a 300-dpi rendering."""
+    images = list(page.get_objects(filter=[pdfium.IMAGE]))
     if len(images) == 1:
-        image = images[0]
-        pil = image.image
-        if pil is not None and pil.width >= 1000:
-            path = tmp / f"page-{number}{Path(image.name).suffix or '.png'}"
-            if path.suffix.lower() in (".jpg", ".jpeg", ".png", ".tif", ".tiff"):
-                path.write_bytes(image.data)
-            else:
-                path = path.with_suffix(".png")
-                pil.save(path)
-            rotated = (page.rotation or 0) % 180 == 90
-            width_in = float(page.mediabox.height if rotated else page.mediabox.width) / 72
-            return path, (pil.width, pil.height), round(pil.width / width_in, 1)
-    import pypdfium2
-
-    pdf = pypdfium2.PdfDocument(data)
-    try:
-        bitmap = pdf[number - 1].render(scale=RENDER_DPI / 72, grayscale=True)
-        pil = bitmap.to_pil()
-    finally:
-        pdf.close()
+        try:
+            width_px, height_px = images[0].get_px_size()
+            if width_px >= 1000:
+                images[0].extract(tmp / f"page-{number}", fb_format="png")
+                path = next(tmp.glob(f"page-{number}.*"))
+                if path.suffix.lower() not in (".jpg", ".jpeg", ".png", ".tif", ".tiff"):  # JPEG 2000: tesseract may not read it
+                    path = _as_png(path)
+                width, height = pdfium.media_size(page)
+                width_in = (height if page.get_rotation() % 180 == 90 else width) / 72
+                return path, (width_px, height_px), round(width_px / width_in, 1)
+        except (pdfium.PdfiumError, OSError, ValueError):  # an image filter PDFium cannot decode: render the page
+            pass
+    pil = page.render(scale=RENDER_DPI / 72, grayscale=True).to_pil()
     path = tmp / f"page-{number}.png"
     pil.save(path)
     return path, (pil.width, pil.height), float(RENDER_DPI)
@@ -198,3 +186,12 @@ def _write_cache(cache_dir: Path | None, digest: str, number: int, lang: str, pa
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(page), ensure_ascii=False), encoding="utf-8")
     tmp.replace(path)
+
+
+def _as_png(path: Path) -> Path:
+    from PIL import Image
+
+    png = path.with_suffix(".png")
+    with Image.open(path) as image:
+        image.save(png)
+    return png

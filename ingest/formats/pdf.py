@@ -17,22 +17,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pdfplumber
-import pypdf
 from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.pdftypes import LITERALS_FLATE_DECODE, PDFStream, resolve1
 from pdfminer.psparser import PSException
 
+from ingest.albanian import markers
 from ingest.albanian import ocr_repair as albanian_ocr
 from ingest.limits import DEFAULT_LIMITS, Deadline, Limits, check_chars, check_pdf_pages
 from ingest.model import DocumentBuilder, IngestError, ParsedDocument
+from ingest.formats import pdfium
 from ingest.formats.ocr import OcrPage, ocr_pages
 
 Progress = Callable[[str, int, int], None]
 
 MIN_TEXT_CHARS = 10  # a page with less text than this (and an image) is a scan
 MARGIN = 0.09  # top/bottom share of the page where running headers and page numbers live
-BULLET_RE = re.compile(r"^(?:[•●○◦▪■□➢►▸‣∙·*\uf0b7\uf0a7\uf0d8\uf076\uf0fc]\s*|[-–—]\s+(?=[^\W\d_]))")
-ENUM_RE = re.compile(r"^(?:\(?[a-zA-Z]\)|\(?\d{1,2}[.)]|[ivx]{1,4}[.)])\s+")
+# a glyph may touch its text; a dash needs a space and a letter after it (else a hyphen or a minus)
+ITEM_RE = re.compile(rf"^(?:{markers.GLYPH}\s*|{markers.DASH}\s+(?=[^\W\d_])|{markers.ENUMERATOR}\s+)")
 PAGE_NUMBER_RE = re.compile(r"^(?:faqe|faqja|page|fq\.?)?\s*[-–]?\s*\d{1,4}\s*(?:(?:/|nga|of)\s*\d{1,4})?\s*[-–]?$", re.I)
 HEADING_PATTERN_RE = re.compile(
     r"^(?:PJESA|KREU|KAPITULLI|Kapitulli|Neni|NENI|Masa|MASA|Objektivi specifik|OBJEKTIVI SPECIFIK|Politika|POLITIKA)\b"
@@ -196,27 +197,29 @@ def _check_readable(data: bytes, title: str = "PDF", limits: Limits = DEFAULT_LI
     if b"%PDF" not in data[:1024]:
         raise IngestError("corrupt_pdf", "This file is not a PDF.")
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise IngestError("encrypted_pdf", "The PDF is password-protected; save an unprotected copy and upload that.")
-        count = len(reader.pages)
-        check_pdf_pages(count, (_box(page) for page in reader.pages), title, limits)
-        metadata_title = " ".join(str((reader.metadata or {}).get("/Title") or "").split()) or None
-    except IngestError:
-        raise
-    except pypdf.errors.FileNotDecryptedError as exc:
-        raise IngestError("encrypted_pdf", "The PDF is password-protected; save an unprotected copy and upload that.") from exc
-    except (pypdf.errors.PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        with pdfium.opened(data) as pdf:
+            count = len(pdf)
+            check_pdf_pages(count, (pdfium.media_size(pdf[i]) for i in range(count)), title, limits)
+            metadata_title = " ".join((pdf.get_metadata_value("Title") or "").split()) or None
+    except pdfium.PdfiumError as exc:
+        if pdfium.is_password_error(exc):
+            raise IngestError("encrypted_pdf", "The PDF is password-protected; save an unprotected copy and upload that.") from exc
+        if _without_pages(data):
+            raise IngestError("empty_file", "The PDF has no pages.") from exc
         raise IngestError("corrupt_pdf", "The PDF is damaged and could not be read.") from exc
     if count == 0:
         raise IngestError("empty_file", "The PDF has no pages.")
     return count, metadata_title
 
 
-def _box(page) -> tuple[float, float]:
-    """A page's media box in points, its /UserUnit applied."""
-    unit = float(page.user_unit or 1)
-    return float(page.mediabox.width) * unit, float(page.mediabox.height) * unit
+def _without_pages(data: bytes) -> bool:
+    """PDFium refuses a file with an empty page tree as it refuses a damaged one; pdfminer tells them apart."""
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            return len(pdf.pages) == 0
+    except (PDFSyntaxError, PSException, pdfplumber.utils.exceptions.PdfminerException,
+            pdfplumber.utils.exceptions.MalformedPDFException, ValueError, KeyError, TypeError):
+        return False
 
 
 class _LossLog(logging.Handler):
@@ -634,14 +637,13 @@ class _Assembler:
             self.flush()
             self.kind, self.level, self.lines = "heading", heading_level, [line]
             return
-        starts_item = bool(BULLET_RE.match(text) or ENUM_RE.match(text))
-        if not self.lines or self.kind == "heading" or starts_item or self._breaks(self.lines[-1], line):
+        marker = ITEM_RE.match(text)
+        if not self.lines or self.kind == "heading" or marker or self._breaks(self.lines[-1], line):
             self.flush()
-            self.kind = "list_item" if starts_item else "paragraph"
+            self.kind = "list_item" if marker else "paragraph"
             self.lines = [line]
-            if starts_item:
-                marker = (BULLET_RE.match(text) or ENUM_RE.match(text)).group()
-                self.item_x = line.x0 + (line.x1 - line.x0) * len(marker) / max(len(text), 1)
+            if marker:
+                self.item_x = line.x0 + (line.x1 - line.x0) * len(marker.group()) / max(len(text), 1)
             return
         self.lines.append(line)
 

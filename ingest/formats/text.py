@@ -10,6 +10,7 @@ import html
 import re
 from html.parser import HTMLParser
 
+from ingest.albanian.markers import ITEM
 from ingest.limits import DEFAULT_LIMITS, Limits, check_chars
 from ingest.model import DocumentBuilder, IngestError, ParsedDocument, Table
 
@@ -20,7 +21,6 @@ _STRUCTURE = (
     (3, re.compile(r"(?i)^(neni|masa|article|measure)\s+\d+")),
 )
 _NUMBERED_SECTION = re.compile(r"^(\d+(?:\.\d+)+)\.?\s+[^\W\d_]")  # "2.1 Kuadri ligjor"
-BULLET = re.compile(r"^\s*(?:[-*•✔✘✓✗→–—▪►·○]|\d{1,2}[.)]|[a-zçë]{1,2}\))\s+")
 _TERMINAL = (".", ";", ",", "!", "?")
 _HTML_TAG = re.compile(
     r"</?(?:a|b|i|u|s|em|strong|span|font|p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|tbody|thead|tfoot|"
@@ -443,7 +443,7 @@ def parse_text(data: bytes, title: str, limits: Limits = DEFAULT_LIMITS) -> Pars
             heading = strip_emphasis(re.sub(r"^#{1,6}\s+", "", stripped)).rstrip("#").strip()
             if heading:
                 builder.heading(heading, levels.depth(level), page)
-        elif BULLET.match(line):
+        elif ITEM.match(line):
             flush()
             item.append(strip_emphasis(line.rstrip()))
         elif item and (stripped[0].islower() or line[:1].isspace()) and not item[-1].rstrip().endswith((".", "!", "?")):

@@ -11,6 +11,7 @@ import json
 from fastapi import APIRouter, Query, Request
 
 from assistant.accounts import audit
+from assistant.core.sources import Source
 from assistant.plan.store import PlanStore
 from web.deps import StoreDep, get_database, require_role
 from web.errors import ApiError
@@ -80,15 +81,16 @@ def audit_page(request: Request, limit: int = Query(200, ge=1, le=1000), offset:
 
 
 def sources_of(value) -> list[dict]:
-    """Every cited span anywhere in an artifact: dicts with a start and an end, and a document
-    or a quote to show (citations of answers, sources of plan rows and action items alike)."""
+    """Every cited span anywhere in an artifact, each a dict that reads as a `Source` (citations
+    of answers, sources of plan rows and action items alike), as stored: an answer's citation
+    keeps its number and title for the page."""
     found, seen = [], set()
 
     def walk(node):
         if isinstance(node, dict):
-            if isinstance(node.get("start"), int) and isinstance(node.get("end"), int) and (
-                    node.get("document_id") or node.get("quote") or node.get("text")):
-                key = (node.get("document_id"), node["start"], node["end"])
+            source = Source.from_dict(node)
+            if source is not None:
+                key = (source.document_id, source.start, source.end)
                 if key not in seen:
                     seen.add(key)
                     found.append(node)

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from assistant.accounts import audit
+from assistant.core.sources import Source
 from assistant.plan import export as plan_export
 from assistant.plan.extract import LEVELS, combined_status, extract_plan, match_reports, status_reports
 from assistant.plan.store import STATUSES, PlanError, PlanStore
@@ -63,8 +64,13 @@ def _document(store, document_id: str):
 
 
 def _citation(doc, source: dict) -> dict:
-    return {"document_id": doc.id, "sha256": doc.sha256, "start": source["start"], "end": source["end"],
-            "quote": source["quote"]}
+    """A row's span of `doc` as the artifact's citation: the document and the bytes that were read."""
+    return Source(source["start"], source["end"], source["quote"], doc.id, doc.sha256).public()
+
+
+def _pasted(source: dict) -> dict:
+    """A row's span of the pasted text (which the artifact keeps as its input) as its citation."""
+    return Source(source["start"], source["end"], source["quote"]).public()
 
 
 def _plan_call(fn, *args, **kwargs):
@@ -110,7 +116,7 @@ def propose(body: ProposeIn, request: Request, store: StoreDep, user: dict = req
         inputs, citations = {"document_id": doc.id}, [_citation(doc, r["source"]) for r in rows]
     else:
         rows = propose_rows(body.text, None, find_measure)
-        inputs, citations = {"text": body.text}, [dict(r["source"]) for r in rows]
+        inputs, citations = {"text": body.text}, [_pasted(r["source"]) for r in rows]
     citations += [r["measure"] for r in rows if r.get("measure")]
     artifact_id = store.save_artifact("plan_proposal", {"inputs": inputs, "producer": PRODUCER, "rows": rows,
                                                         "citations": citations})
