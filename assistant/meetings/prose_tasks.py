@@ -17,18 +17,24 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.meetings import gazetteer
-from assistant.meetings.dates import Deadline, find_deadline
+from assistant.meetings.dates import Deadline, find_deadline, is_marked
 from assistant.meetings.gazetteer import fold
 from ingest.albanian import morphology
 
 # folded cues; the request verbs are matched as phrases, the tenses are left to the morphology
-REQUEST = re.compile(r"\b(?:(?:i|iu|u)\s+kerku\w*|kerkohe[tn]|kerkoi\s+(?:nga|qe)|ngarkohe[tn]|u\s+ngarku\w*|"
+REQUEST = re.compile(r"\b(?:(?:i|iu|u)\s+kerku\w*|kerkohe[tn]|kerkoi\s+qe|kerk\w*(?:\s+\w+)?\s+nga|ngarkohe[tn]|u\s+ngarku\w*|"
                      r"detyrohe[tn]|u\s+detyru\w*|(?:u\s+)?obligu\w*|obligohe[tn]|(?:u\s+)?angazhu\w*|angazhohe[tn]|zotu\w*|rekomandohe[tn]|autorizohe[tn]|"
                      r"u\s+autorizu\w*|merr\w*\s+persiper|moren\s+persiper|duhet\s+(?:te|me|t')|ka\s+me|kane\s+me|"
                      r"premtoi|i\s+tha|detyr[eai]\b)")  # an active "kërkoi" alone is a participant's demand
-DECISION = re.compile(r"\b(?:u\s+mor\s+vendim|u\s+vendos\w*|vendosi|vendosen|u\s+miratua|miratoi|u\s+dakordua|"
+DECISION = re.compile(r"\b(?:u\s+mor\s+vendim|u\s+vendos\w*|vendosi|vendosen|u\s+miratua|miratoi|u\s+dakord\w*|u\s+dakort\w*|"
                       r"u\s+ra\s+dakord|ra\s+dakord|u\s+pajtu\w*)\b")
-ASKER = re.compile(r"\b(?:i|iu)?\s*(?:kerkoi|kerkuan|tha|porositi|ngarkoi|obligoi)\b")  # the owner comes after it
+# the one who asks: the owner comes after it ("X i kërkoi Policisë", "Kërkoj nga NJMF"); "X tha se do të …" is X's own word
+ASKER = re.compile(r"\b(?:i|iu)?\s*(?:kerkoi|kerkuan|kerkoj|kerkojme|kerkon|ka\s+kerkuar|kane\s+kerkuar|i\s+tha|"
+                   r"porositi|ngarkoi|obligoi)\b")
+# the representative of a body speaks for it: "përfaqësuesi i Stacionit Policor", "drejtori i DKA-së"
+SPOKESMAN = re.compile(r"\b(?:perfaqesues\w*|komandant\w*|drejtor\w*|zyrtar\w*|shef\w*|koordinator\w*)\s+(?:i|e)\s+$")
+OBLIQUE_SUFFIX = re.compile(r"^-(?:se|es|it|ve|ut)\b")  # "SKN-së", "KKSB-së": genitive/dative of an abbreviation
+PERSON = re.compile(r"(?:(?:z|znj|zj)\.\s*)?((?:[A-ZÇË]\.\s*)?[A-ZÇË][a-zçë]+(?:\s+[A-ZÇË][a-zçë]+)?)")
 WISH = re.compile(r"\b(?:do\s+(?:te\s+)?ishte\s+mire|kishte\s+me\s+qene\s+mire|eshte\s+mire\s+(?:qe|te)|"
                   r"deshir\w*|do\s+te\s+deshiron\w*|shpreh\w*\s+shpres\w*|would\s+be\s+good)\b")
 OFFER = re.compile(r"\b(?:mund\s+te|mund\s+t'|ofroi|ofron|ofruan|e\s+jep\b|ndoshta)")
@@ -42,7 +48,7 @@ SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÇË„“\"(])|\n(?=\s*[^a-zç
 ABBREVIATED = re.compile(r"(?:^|\s)(?:[^\W\d_]{1,3}|nr|znj|prof|ing)\.$", re.I)  # "Z. Ahmeti", "M. Bajrami": no end
 FUNCTION_WORDS = {"CONJ", "PR", "PART", "ADV", "CLIT_PRO", "PRON", "VB_PART", "INTJ", "NUM"}
 PERFECT_AUX = {"ka", "kane", "kemi", "kam", "eshte", "jane", "kishte", "kishin", "ishte", "ishin", "u", "asht"}
-FEATURES = ("request", "decision", "task_verb", "jussive", "future", "owner", "due", "past", "wish", "offer",
+FEATURES = ("request", "decision", "task_verb", "jussive", "future", "owner", "due", "date", "past", "wish", "offer",
             "ongoing", "deferred")
 JUSSIVE_GAP = re.compile(r"\s*(?:-\w+\s*)?(?:t[eë]|ta|t['’]|t['’]i|me)\s*$")  # "DKA të bëjë", "Policia ta shtojë"
 WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "data" / "task_weights.json"
@@ -134,16 +140,50 @@ def past_verb(sentence: str, diacritics: bool, skip: list[tuple[int, int]]) -> b
     return False
 
 
+def oblique(zone: str, start: int, end: int) -> bool:
+    """A body named in the genitive or dative ("Raporti i Stacionit Policor", "t'ia dërgojë SKN-së", "Kuvendin e
+    Komunës"): a possessor or a recipient, not who does the task. Read from the first word's case (morphology)
+    or an abbreviation's suffix; the addressee of a request ("i kërkoi Policisë") and the body a representative
+    speaks for ("përfaqësuesi i Stacionit Policor") are owners all the same."""
+    f = fold(zone)
+    if ASKER.search(f[max(0, start - 25):start] + "\n") and re.search(r"(?:kerk\w+|tha|porositi|ngarkoi|obligoi)\s+$", f[:start]):
+        return False
+    if SPOKESMAN.search(f[:start]):
+        return False
+    if OBLIQUE_SUFFIX.match(f[end:end + 4]):
+        return True
+    first = re.match(r"[^\W\d_]+", zone[start:end])
+    nouns = [a for a in morphology.analyse(first[0]) if a.pos == "NOUN"] if first else []
+    return bool(nouns) and all(a.tags & {"gen_dat", "abl"} for a in nouns)
+
+
+def _named(zone: str, end: int, role: str) -> tuple[int, str]:
+    """A role followed by the person's name ("Kryetari Shaqir Totaj", "Koordinatorja e KKSB-së, znj. Albulena
+    Morina") as "role (name)": the name is who answers for the task. A name is capitalised words that are not
+    the words of a body's name ("Kryetari i Komunës" stays a role)."""
+    m = re.match(r"(?:-\w+)?,?\s+" + PERSON.pattern, zone[end:])
+    words = m[1].replace(".", " ").split() if m else []
+    if not words or any(fold(w) in gazetteer.institution_words() or gazetteer.lookup(w) for w in words):
+        return end, role
+    return end + m.end(), f"{role} ({m[1]})"
+
+
 def owners(sentence: str, verb_at: int | None, people: dict[str, str]) -> list[tuple[int, int, str]]:
     """Owners named before the task verb (or, with no verb, anywhere): bodies and attendance people;
-    the one who asks ("Kryetari i kërkoi …") and recipients ("kërkesë në MAShT") are not owners."""
+    the one who asks ("Kryetari i kërkoi …"), recipients ("kërkesë në MAShT") and possessors ("Raporti i
+    Policisë") are not owners."""
     zone = sentence if verb_at is None else sentence[:verb_at]
     f = fold(zone)
     asker = ASKER.search(f)
     found: list[tuple[int, int, str]] = []
-    for s, e, _ in gazetteer.find_bodies(zone):
-        if (asker and s < asker.start()) or NOT_AGENT.search(f[:s]):
+    for s, e, body in gazetteer.find_bodies(zone):
+        if (asker and s < asker.start()) or NOT_AGENT.search(f[:s]) or oblique(zone, s, e):
             continue
+        if body.kind == "role":
+            e, name = _named(zone, e, re.sub(r"-\w+$", "", zone[s:e]))
+            if name != zone[s:e]:
+                found.append((s, e, name))
+                continue
         e += len(re.match(r"(?:-\w+)?(?:\s+[A-ZÇË][a-zçë]+(?![\w.]))?", zone[e:])[0]) if zone[e:e + 1] in "- " else 0
         found.append((s, e, re.sub(r"-\w+$", "", zone[s:e])))
     for m in re.finditer(r"\b[A-ZÇË][a-zçë]+(?:-[A-ZÇË][a-zçë]+)?\b", zone):
@@ -191,8 +231,9 @@ def evidence(sentence: Sentence, ref: date | None, people: dict[str, str], diacr
     jussive = bool(verb) and not verb[1] and any(s < 25 and JUSSIVE_GAP.fullmatch(t[e:verb_at]) for s, e, _ in who)
     features = {"request": bool(request), "decision": bool(decision), "task_verb": bool(verb) and not verb[1],
                 "jussive": jussive,
-                "future": bool(verb) and verb[1], "owner": bool(who), "due": bool(deadline.due_text),
-                "past": past_verb(t, diacritics, skip), "wish": bool(WISH.search(f)), "offer": bool(OFFER.search(f)),
+                "future": bool(verb) and verb[1], "owner": bool(who), "due": is_marked(deadline),
+                "date": bool(deadline.due_text) and not is_marked(deadline),
+                "past": past_verb(t if verb_at is None else t[:verb_at], diacritics, skip), "wish": bool(WISH.search(f)), "offer": bool(OFFER.search(f)),
                 "ongoing": bool(ONGOING.search(f)), "deferred": bool(DEFERRED.search(f))}
     return Evidence(features, who, deadline)
 
