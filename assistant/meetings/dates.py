@@ -33,7 +33,7 @@ ORDINALS = {"pare": 1, "dyte": 2, "trete": 3, "katert": 4, "i": 1, "ii": 2, "iii
             "3": 3, "4": 4}
 FUND = r"(?:fund(?:i|in)?\s+(?:i|e|te)\s+|fund\s+te\s+|mes(?:i|in)?\s+(?:i|e|te)\s+|fund(?:i|in)?\s+(?=" + ANY_MONTH + r"))"
 
-STRONG_CUE = re.compile(r"(?:\bafat(?:i)?\s*:?|\bdeadline\s*:?|\bmax\.?|\bmaksimumi?|\bderi(?:\s+(?:me|ne))?|"
+STRONG_CUE = re.compile(r"(?:\bafat(?:i)?\s*:?|\bdeadline\s*:?|\bmax\.?|\bmaksimumi?|\bderi(?:\s+(?:me|ne))?(?:\s+fund\w*\s+(?:i|e|te))?|"
                         r"\bjo\s+me\s+vone\s+se|\bbrenda|\buntil|\bby)\s*$")
 WEAK_CUE = re.compile(r"(?:\bne|\bper|\bme|\bin)\s+$")
 START_CUE = re.compile(r"(?:\bnga|duke\s+filluar(?:\s+nga)?|\bnis\w*|\bfillo\w*|\bprej|\bfrom|\bstarting)\s+"
@@ -169,7 +169,7 @@ def _periods(f: str, ref: date | None):
     for m in re.finditer(r"\b(?:" + FUND + r"vitit|brenda\s+vitit|kete\s+vit)(?:\s+(\d{4}))?\b", f):
         year = int(m[1]) if m[1] else (ref.year if ref else None)
         out.append((m.start(), m.end(), date(year, 12, 31) if year else None))
-    for m in re.finditer(r"\b(?:tremujor\w*|tm|q)\s*(?:(?:i|e)\s+(pare|dyte|trete|katert)\b|(iv|i{1,3}|[1-4])\b)"
+    for m in re.finditer(r"\b(?:tremujor\w*|tm|q)\s*(?:(?:i|e|te)\s+(pare|dyte|trete|katert)\b|(iv|i{1,3}|[1-4])\b)"
                          r"(?:\s+(?:i\s+|te\s+)?(?:vitit\s+)?(\d{4}))?", f):
         q = ORDINALS[m[1] or m[2]]
         year = int(m[3]) if m[3] else (ref.year + (q < (ref.month - 1) // 3 + 1) if ref else None)

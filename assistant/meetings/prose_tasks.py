@@ -34,6 +34,7 @@ ASKER = re.compile(r"\b(?:i|iu)?\s*(?:kerkoi|kerkuan|kerkoj|kerkojme|kerkon|ka\s
 # the representative of a body speaks for it: "përfaqësuesi i Stacionit Policor", "drejtori i DKA-së"
 SPOKESMAN = re.compile(r"\b(?:perfaqesues\w*|komandant\w*|drejtor\w*|zyrtar\w*|shef\w*|koordinator\w*)\s+(?:i|e)\s+$")
 OBLIQUE_SUFFIX = re.compile(r"^-(?:se|es|it|ve|ut)\b")  # "SKN-së", "KKSB-së": genitive/dative of an abbreviation
+HEAD_NOUN = re.compile(r"\b([A-ZÇË][a-zçë]+)\s+(?:i|e|të|së)\s+$")  # a body named by what it is of
 PERSON = re.compile(r"(?:(?:z|znj|zj)\.\s*)?((?:[A-ZÇË]\.\s*)?[A-ZÇË][a-zçë]+(?:\s+[A-ZÇË][a-zçë]+)?)")
 WISH = re.compile(r"\b(?:do\s+(?:te\s+)?ishte\s+mire|kishte\s+me\s+qene\s+mire|eshte\s+mire\s+(?:qe|te)|"
                   r"deshir\w*|do\s+te\s+deshiron\w*|shpreh\w*\s+shpres\w*|would\s+be\s+good)\b")
@@ -41,6 +42,7 @@ OFFER = re.compile(r"\b(?:mund\s+te|mund\s+t'|ofroi|ofron|ofruan|e\s+jep\b|ndosh
 ONGOING = re.compile(r"\b(?:vazhdon|vazhdojne|vazhdoi|vijon|vijojne|tashme|tash\s+me)\b")
 DEFERRED = re.compile(r"\b(?:shty\w*|mbet\w*\s+per|nuk\s+u\s+votua|s'u\s+votua|per\s+diskutim|mori\s+ne\s+dijeni)\b")
 TASK_PARTICLE = re.compile(r"\b(?:te|ta|t'|t’|me|ti|t'i|t'u|ta)\s*$")
+CLITIC_GAP = re.compile(r"\b(?:te|ta|t'|t’)\s*(?:me|na|ju|i|u|ia|ua|jua)\s+$")  # "të më sjellin", "të na dërgojë"
 FUTURE = re.compile(r"\bdo\s+(?:te|ta|t')\s*$")  # "do ta përcjellë": a commitment, weaker than a request
 ENGLISH_TASK = re.compile(r"\b(?:to|will|shall|must|should)\s+(?!be\b|the\b|a\b)[a-z]{3,}")
 NOT_AGENT = re.compile(r"(?:\bne|\bte|\btek|\bper|\bndaj|\bkundrejt|\bpa)\s+$")  # recipients: "kërkesë në MAShT"
@@ -105,7 +107,7 @@ def task_verb(sentence: str, diacritics: bool) -> tuple[int, bool] | None:
     "të mbahen"), after "me" the Gheg infinitive ("me bo", "me çue"), in English "to/will + verb"."""
     f = fold(sentence)
     for m in _words(sentence):
-        particle = TASK_PARTICLE.search(f[max(0, m.start() - 6):m.start()])
+        particle = TASK_PARTICLE.search(f[max(0, m.start() - 6):m.start()]) or CLITIC_GAP.search(f[max(0, m.start() - 9):m.start()])
         if not particle:
             continue
         verbs = [a for a in morphology.analyse(m[0], diacritics) if a.verb]
@@ -148,7 +150,7 @@ def oblique(zone: str, start: int, end: int) -> bool:
     f = fold(zone)
     if ASKER.search(f[max(0, start - 25):start] + "\n") and re.search(r"(?:kerk\w+|tha|porositi|ngarkoi|obligoi)\s+$", f[:start]):
         return False
-    if SPOKESMAN.search(f[:start]):
+    if SPOKESMAN.search(f[:start]) or REQUEST.match(f, end + len(re.match(r"(?:-\w+)?\s*", f[end:])[0])):
         return False
     if OBLIQUE_SUFFIX.match(f[end:end + 4]):
         return True
@@ -177,7 +179,10 @@ def owners(sentence: str, verb_at: int | None, people: dict[str, str]) -> list[t
     asker = ASKER.search(f)
     found: list[tuple[int, int, str]] = []
     for s, e, body in gazetteer.find_bodies(zone):
-        if (asker and s < asker.start()) or NOT_AGENT.search(f[:s]) or oblique(zone, s, e):
+        head = HEAD_NOUN.search(zone[:s])
+        if head and fold(head[1]) in gazetteer.institution_words():  # "Drejtoria e Emergjencave Civile"
+            s = head.start(1)
+        if (asker and s < asker.start()) or NOT_AGENT.search(f[:s]) or oblique(zone, s, s + len(head[1]) if head else e):
             continue
         if body.kind == "role":
             e, name = _named(zone, e, re.sub(r"-\w+$", "", zone[s:e]))
@@ -226,7 +231,7 @@ def evidence(sentence: Sentence, ref: date | None, people: dict[str, str], diacr
     if not request and verb_at is not None:  # "Kryetari i kërkoi Policisë që të hartojë …"
         request = ASKER.search(f, 0, verb_at)
     decision = DECISION.search(f)
-    skip = [m.span() for m in (request, decision) if m]
+    skip = [m.span() for m in (request, decision) if m] + [(s, e) for s, e, _ in who]  # "Vata" is no aorist
     # the subject opens the sentence and "të" + its verb follows: a request by its form ("DKA të bëjë kërkesë")
     jussive = bool(verb) and not verb[1] and any(s < 25 and JUSSIVE_GAP.fullmatch(t[e:verb_at]) for s, e, _ in who)
     features = {"request": bool(request), "decision": bool(decision), "task_verb": bool(verb) and not verb[1],
