@@ -28,6 +28,10 @@ PROPOSAL = re.compile(r"\bpropozim\b|\bpropozon\b")
 COMMITMENT = re.compile(r"\b(?:detyre|detyrohet|ngarkohet|ngarkon|merr\s+persiper|do\s+te|duhet\s+te|afat\w*|deri|brenda)\b")
 LABELLED = re.compile(r"(?:^|;\s+|\s[–—]\s+)([^\W\d][^:;\n]{0,40}?)\s*:\s+")  # 'A: x; B: y', 'task – A: x – B: y'
 NOT_OWNER_PAREN = re.compile(r"(?:te|tek|per|ne|pa|me|nga|dhe|ose|shih)\b")
+INITIALS_NAME = re.compile(r"(?:[A-ZÇË]\.\s?){1,2}[A-ZÇË][a-zçë]+(?:-[A-ZÇË][a-zçë]+)?")  # 'L. Prendi', 'J. Reeve'
+NAME_END = re.compile(r"\s*(?:[:;,+/&(–—]|->|→|=>|\s-\s|\bdhe\b|\bdh\b|\bto\b|$)")
+OWNER_JOIN = re.compile(r"\s*(?:[/+,&]|\bdhe\b|\bdh\b)\s*")  # 'KP + ZVA', 'KP (Shehu) dh Pol Bashk'
+
 
 
 @dataclass
@@ -229,7 +233,12 @@ def _owner_at(t: str, pos: int, surnames: set[str]) -> int | None:
     rest = t[pos:]
     hits = [h for h in gazetteer.find_bodies(rest) if h[0] == 0]
     word = re.match(r"[\wÇËçë.-]+", rest)
-    if hits:
+    short = re.match(r"[^:;,+/&(–—\n]{2,40}?(?=" + NAME_END.pattern + ")", rest)  # 'Dr. Shërb. Publike', 'sekr tek'
+    if short and gazetteer.abbreviated(short[0]) and not (hits and max(h[1] for h in hits) >= short.end()):
+        end = short.end()
+    elif INITIALS_NAME.match(rest):
+        end = INITIALS_NAME.match(rest).end()
+    elif hits:
         end = max(h[1] for h in hits)
     elif word and gazetteer.is_abbreviation(word[0]):
         end = word.end()
@@ -247,6 +256,15 @@ def _owner_at(t: str, pos: int, surnames: set[str]) -> int | None:
     if paren and not NOT_OWNER_PAREN.match(fold(paren[1])):
         end += paren.end()
     return pos + end
+
+
+def _owner_parts(text: str, surnames: set[str]) -> list[tuple[int, int]]:
+    """The owners of a text that is nothing but owners joined by '+', ',', 'dhe' ('**ZVA + NJMF**'), else []."""
+    bounds = [0] + [x for sep in OWNER_JOIN.finditer(text) for x in (sep.start(), sep.end())] + [len(text)]
+    parts = [(a, b) for a, b in zip(bounds[::2], bounds[1::2]) if text[a:b].strip()]
+    if not parts or not all(_whole_owner(text[a:b], surnames) for a, b in parts):
+        return []
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in parts]
 
 
 def _whole_owner(part: str, surnames: set[str]) -> bool:
@@ -271,7 +289,7 @@ def _line_item(line: str, offset: int, ref: date | None, surnames: set[str]) -> 
     body_start = 0
     head = re.match(r"^(.{1,60}?)\s*(?:(?<!\d):(?!\d)|->|→|=>)\s*", t)
     if head:
-        seps = list(re.finditer(r"\s*(?:[/+,&]|\bdhe\b)\s*", head[1]))
+        seps = list(OWNER_JOIN.finditer(head[1]))
         bounds = [0] + [x for sep in seps for x in (sep.start(), sep.end())] + [len(head[1])]
         parts = list(zip(bounds[::2], bounds[1::2]))
         if parts and all(_whole_owner(head[1][a:b], surnames) or not head[1][a:b].strip() for a, b in parts):
@@ -282,31 +300,42 @@ def _line_item(line: str, offset: int, ref: date | None, surnames: set[str]) -> 
         body_start = head.end()
     if not owners:
         end = _owner_at(t, body_start, surnames)
-        if end and re.match(r"\s+[a-zçë]|\s*[–:,]", t[end:]):
+        if end and re.match(r"\s+[a-zçë]|\s*[–:,]|\s*(?:[+&]|\bdhe\b|\bdh\b)", t[end:]):
             add(body_start, end)
+            while (join := OWNER_JOIN.match(t, end)) and (more := _owner_at(t, join.end(), surnames)):
+                add(join.end(), more)  # 'KP dhe Prokuroria përgatisin …'
+                end = more
+    had_head_owner = bool(owners)
     for m in re.finditer(r"\bnga\s+", t):
         end = _owner_at(t, m.end(), surnames)
         if end:
             add(m.end(), end)
-    for m in re.finditer(r"[^–—]+", t[body_start:]):
+    for m in re.finditer(r"[^–—]+", t[body_start:]) if not had_head_owner else ():
         seg_start = body_start + m.start()
         seg = t[seg_start:body_start + m.end()]
         cut = seg
         if dl[0] < seg_start + len(seg) and dl[1] > seg_start:
             cut = seg[:max(0, dl[0] - seg_start)]
-        if cut.strip(" ,.;") and _whole_owner(cut, surnames):
-            lead = len(cut) - len(cut.lstrip())
-            add(seg_start + lead, seg_start + len(cut.rstrip(" ,.;")))
+        for a, b in _owner_parts(cut.rstrip(" ,.;"), surnames):
+            add(seg_start + a, seg_start + b)
     for m in re.finditer(r"\(([^()]{1,50})\)", t):
         if not NOT_OWNER_PAREN.match(fold(m[1])) and _whole_owner(m[1], surnames):
             if not any(s <= m.start() < s + len(o) for s, o in owners):
                 add(m.start(1), m.end(1))
     owners.sort()
     action = _action_text(t, body_start, deadline, [o for _, o in owners])
-    if not action:
-        return None
+    if not action or _only_names(t[body_start:], [o for _, o in owners]):
+        return None  # 'Shënoi: R. Bici, sekretare teknike', 'signed off: K. Sinani': who, but nothing to do
     quote = line.strip()
     return ActionItem(action, [o for _, o in owners], deadline.due, deadline.due_text, offset, offset + len(quote), quote)
+
+
+def _only_names(body: str, owners: list[str]) -> bool:
+    """The text holds the owners and nothing else but role words ('sekretare teknike') and punctuation."""
+    for name in sorted(owners, key=len, reverse=True):
+        body = body.replace(name, " ")
+    rest = [w for w in re.findall(r"[^\W\d_]{3,}", body) if not gazetteer.lookup(w) and not gazetteer.abbreviated(w)]
+    return bool(owners) and not rest
 
 
 def _action_text(t: str, body_start: int, deadline: Deadline, owners: list[str]) -> str:
