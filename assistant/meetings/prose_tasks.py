@@ -35,6 +35,7 @@ ASKER = re.compile(r"\b(?:i|iu)?\s*(?:kerkoi|kerkuan|kerkoj|kerkojme|kerkon|ka\s
 SPOKESMAN = re.compile(r"\b(?:perfaqesues\w*|komandant\w*|drejtor\w*|zyrtar\w*|shef\w*|koordinator\w*)\s+(?:i|e)\s+$")
 OBLIQUE_SUFFIX = re.compile(r"^-(?:se|es|it|ve|ut)\b")  # "SKN-së", "KKSB-së": genitive/dative of an abbreviation
 HEAD_NOUN = re.compile(r"\b([A-ZÇË][a-zçë]+)\s+(?:i|e|të|së)\s+$")  # a body named by what it is of
+NAMED_BODY = re.compile(r"\b([A-ZÇË][a-zçë]+)\s+(?:e|i|të|për)\s+[A-ZÇË][a-zçë]+(?:\s+[A-ZÇË][a-zçë]+){0,2}")
 PERSON = re.compile(r"(?:(?:z|znj|zj)\.\s*)?((?:[A-ZÇË]\.\s*)?[A-ZÇË][a-zçë]+(?:\s+[A-ZÇË][a-zçë]+)?)")
 WISH = re.compile(r"\b(?:do\s+(?:te\s+)?ishte\s+mire|kishte\s+me\s+qene\s+mire|eshte\s+mire\s+(?:qe|te)|"
                   r"deshir\w*|do\s+te\s+deshiron\w*|shpreh\w*\s+shpres\w*|would\s+be\s+good)\b")
@@ -191,6 +192,12 @@ def owners(sentence: str, verb_at: int | None, people: dict[str, str]) -> list[t
                 continue
         e += len(re.match(r"(?:-\w+)?(?:\s+[A-ZÇË][a-zçë]+(?![\w.]))?", zone[e:])[0]) if zone[e:e + 1] in "- " else 0
         found.append((s, e, re.sub(r"-\w+$", "", zone[s:e])))
+    for m in NAMED_BODY.finditer(zone):  # "Drejtoria e Emergjencave Civile": a body the gazetteer lacks by that name
+        nominative = any("nom" in a.tags for a in morphology.analyse(m[1]) if a.pos == "NOUN")
+        if fold(m[1]) not in gazetteer.institution_words() or not nominative or any(s < m.end() and m.start() < e for s, e, _ in found):
+            continue
+        if not (asker and m.start() < asker.start()) and not NOT_AGENT.search(f[:m.start()]):
+            found.append((m.start(), m.end(), m[0]))
     for m in re.finditer(r"\b[A-ZÇË][a-zçë]+(?:-[A-ZÇË][a-zçë]+)?\b", zone):
         inst = people.get(fold(m[0]))
         if inst is None or any(s <= m.start() < e for s, e, _ in found):
