@@ -94,7 +94,7 @@ def prose_evidence(text: str) -> list[tuple[prose_tasks.Sentence, prose_tasks.Ev
         return []
     ref, people = meeting.meeting_date(), _people(meeting)
     diacritics = not morphology.typed_without_diacritics(text)
-    return [(s, prose_tasks.evidence(s, ref, people, diacritics)) for s in prose_tasks.sentences(text)]
+    return [(s, prose_tasks.evidence(s, ref, people, diacritics, in_list)) for s, in_list in prose_tasks.listed(text)]
 
 
 def _with_prose(text: str, ref: date | None, items: list[ActionItem], people: dict[str, str],
@@ -103,8 +103,8 @@ def _with_prose(text: str, ref: date | None, items: list[ActionItem], people: di
     read whole names every owner of "QPS dhe DSHMS obligohen të …", a line read by its layout may not."""
     diacritics = not morphology.typed_without_diacritics(text)
     prose = []
-    for sentence in prose_tasks.sentences(text):
-        task = prose_tasks.read(sentence, ref, people, diacritics, weights)
+    for sentence, in_list in prose_tasks.listed(text):
+        task = prose_tasks.read(sentence, ref, people, diacritics, weights, in_list)
         if task:
             prose.append(ActionItem(formalize(task.action), task.owner, task.due, task.due_text, task.start, task.end,
                                     task.quote))

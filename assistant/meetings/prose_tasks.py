@@ -51,8 +51,12 @@ SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÇË„“\"(])|\n(?=\s*[^a-zç
 ABBREVIATED = re.compile(r"(?:^|\s)(?:[^\W\d_]{1,3}|nr|znj|prof|ing)\.$", re.I)  # "Z. Ahmeti", "M. Bajrami": no end
 FUNCTION_WORDS = {"CONJ", "PR", "PART", "ADV", "CLIT_PRO", "PRON", "VB_PART", "INTJ", "NUM"}
 PERFECT_AUX = {"ka", "kane", "kemi", "kam", "eshte", "jane", "kishte", "kishin", "ishte", "ishin", "u", "asht"}
-FEATURES = ("request", "decision", "task_verb", "jussive", "future", "owner", "due", "date", "past", "wish", "offer",
-            "ongoing", "deferred")
+FEATURES = ("request", "decision", "task_verb", "jussive", "future", "owner", "due", "date", "listed", "past", "wish",
+            "offer", "ongoing", "deferred")
+# a list of what the meeting asks for: "Ai ka përmendur këto rekomandime:", "u morën këto konkluzione: të …, të …"
+LIST_CUE = re.compile(r"\b(?:rekomandim\w*|konkluz\w*|vendime\w*|detyrat|masat|recommendations?|conclusions?)\b")
+BULLET = re.compile(r"\s*(?:[–—•*·-]|\d{1,2}[.)])\s*$")
+CLAUSE = re.compile(r",\s+(?=t[eë]\s)")  # "…: të vazhdohet …, të rritet …, të bëhet apel …"
 JUSSIVE_GAP = re.compile(r"\s*(?:-\w+\s*)?(?:t[eë]|ta|t['’]|t['’]i|me)\s*$")  # "DKA të bëjë", "Policia ta shtojë"
 WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "data" / "task_weights.json"
 
@@ -95,6 +99,34 @@ def sentences(text: str, start: int = 0) -> list[Sentence]:
         if body:
             out.append(Sentence(body, start + pos + lead))
         pos = m.end() if m else end
+    return out
+
+
+def listed(text: str) -> list[tuple[Sentence, bool]]:
+    """The sentences of `text`, each with whether it is an item of a list of what the meeting asks for: the
+    bulleted lines under a line that names such a list and ends with ':', or the clauses of one sentence
+    after "rekomandimet …:". Such an item may name no owner ("Në institucionet fetare të mbahen ligjërata")."""
+    out: list[tuple[Sentence, bool]] = []
+    open_list = False
+    for sentence in sentences(text):
+        line_start = text.rfind("\n", 0, sentence.start) + 1
+        bulleted = bool(BULLET.fullmatch(text[line_start:sentence.start])) and line_start < sentence.start
+        open_list = open_list and bulleted
+        colon = sentence.text.find(":")
+        if colon >= 0 and LIST_CUE.search(fold(sentence.text[:colon])) and CLAUSE.search(sentence.text, colon):
+            head, pos = sentence.text[:colon + 1], colon + 1
+            out.append((Sentence(head, sentence.start), False))
+            bounds = [m.start() for m in CLAUSE.finditer(sentence.text, pos)] + [len(sentence.text)]
+            for end in bounds:
+                piece = sentence.text[pos:end]
+                lead = len(piece) - len(piece.lstrip(" ,"))
+                if piece.strip(" ,"):
+                    out.append((Sentence(piece.strip(" ,"), sentence.start + pos + lead), True))
+                pos = end
+            continue
+        out.append((sentence, open_list))
+        if sentence.text.rstrip().endswith(":") and LIST_CUE.search(fold(sentence.text)):
+            open_list = True
     return out
 
 
@@ -223,7 +255,8 @@ def score(features: dict[str, bool], w: dict[str, float] | None = None) -> float
     return w["bias"] + sum(w[k] for k, on in features.items() if on)
 
 
-def evidence(sentence: Sentence, ref: date | None, people: dict[str, str], diacritics: bool) -> Evidence:
+def evidence(sentence: Sentence, ref: date | None, people: dict[str, str], diacritics: bool,
+             in_list: bool = False) -> Evidence:
     """The features of one sentence, its owners and its deadline."""
     t = sentence.text
     f = fold(t)
@@ -244,18 +277,19 @@ def evidence(sentence: Sentence, ref: date | None, people: dict[str, str], diacr
     features = {"request": bool(request), "decision": bool(decision), "task_verb": bool(verb) and not verb[1],
                 "jussive": jussive,
                 "future": bool(verb) and verb[1], "owner": bool(who), "due": is_marked(deadline),
-                "date": bool(deadline.due_text) and not is_marked(deadline),
+                "date": bool(deadline.due_text) and not is_marked(deadline), "listed": in_list,
                 "past": past_verb(t if verb_at is None else t[:verb_at], diacritics, skip), "wish": bool(WISH.search(f)), "offer": bool(OFFER.search(f)),
                 "ongoing": bool(ONGOING.search(f)), "deferred": bool(DEFERRED.search(f))}
     return Evidence(features, who, deadline)
 
 
 def read(sentence: Sentence, ref: date | None, people: dict[str, str], diacritics: bool,
-         w: dict[str, float] | None = None) -> ProseTask | None:
+         w: dict[str, float] | None = None, in_list: bool = False) -> ProseTask | None:
+    """The task a sentence sets, or None; outside a list of what the meeting asks for a task needs an owner."""
     t = sentence.text
-    ev = evidence(sentence, ref, people, diacritics)
+    ev = evidence(sentence, ref, people, diacritics, in_list)
     value = score(ev.features, w)
-    if value <= 0 or not ev.owners:
+    if value <= 0 or not (ev.owners or in_list):
         return None
     deadline = ev.deadline
     action = t
