@@ -3,7 +3,7 @@
 Three sources, tried in order: task tables (doc.tables from the DOCX/PDF ingestors), table rows
 stored as "Header: cell; Header: cell" blocks in a text, and the lines of a notes' task section
 ("detyra", "follow-up", "kush çfarë"). Look-alikes are dropped: deferred items, proposals without
-a decision, offers ("mund të"), reports of past work, and progress tables (a "Statusi" column).
+a decision, offers ("mund të"), wishes, ongoing work, reports of past work, and progress tables (a "Statusi" column).
 """
 import re
 from dataclasses import dataclass
@@ -21,10 +21,10 @@ TASK_COL = re.compile(r"detyr|aktivitet|veprim|masa\b|cfare|action|task")
 OWNER_COL = re.compile(r"pergjegj|institucion|kush|zbatues|owner|responsible")
 DUE_COL = re.compile(r"afat|deadline|kur\b|due")
 STATUS_COL = re.compile(r"status|ecuri|realizim|koment|gjendj")  # a table of how past tasks stand
-OFFER = re.compile(r"\bmund\s+te\b|\bdo\s+te\s+shihet|\bndoshta\b")
 PAST = re.compile(r"\b(?:u\s+(?:be|bene|realizua|krye|dergua|nenshkrua|zhvillua|perfundua|vendos)|perfundoi|perfunduan|"
                   r"perfunduar|realizuar|nenshkruar|eshte\s+bere|jane\s+bere|ishte)\b")
 PROPOSAL = re.compile(r"\bpropozim\b|\bpropozon\b")
+LOOKS_LATER = re.compile(r"\bdo\s+te\s+shihet")  # "do të shihet": to be looked at, not a task
 COMMITMENT = re.compile(r"\b(?:detyre|detyrohet|ngarkohet|ngarkon|merr\s+persiper|do\s+te|duhet\s+te|afat\w*|deri|brenda)\b")
 LABELLED = re.compile(r"(?:^|;\s+|\s[–—]\s+)([^\W\d][^:;\n]{0,40}?)\s*:\s+")  # 'A: x; B: y', 'task – A: x – B: y'
 NOT_OWNER_PAREN = re.compile(r"(?:te|tek|per|ne|pa|me|nga|dhe|ose|shih)\b")
@@ -220,7 +220,8 @@ def _from_lines(text: str, ref: date | None, surnames: set[str]) -> list[ActionI
             continue
         if not has_tasks and not (kind == "decisions" or COMMITMENT.search(f)):
             continue
-        if DEFERRED.search(f) or NO_DECISION.search(f) or OFFER.search(f) or PAST.search(f) or PROPOSAL.search(f):
+        if any(cue.search(f) for cue in (DEFERRED, NO_DECISION, PAST, PROPOSAL, prose_tasks.OFFER, prose_tasks.WISH,
+                                         prose_tasks.ONGOING, LOOKS_LATER)):
             continue
         item = _line_item(text[line.start:line.end], line.start, ref, surnames)  # the original, quoted as written
         if item and ((item.owner or item.due_text) if has_tasks else (item.owner and item.due_text)):
