@@ -124,25 +124,24 @@ def show(files, fitted: list[dict], handset: list[dict]) -> dict[str, float]:
     sys.path.insert(0, str(ROOT / "bench"))
     from zoo import fmt, per_file, table
 
-    rows = [["file", "half", "gold", "F1 hand", "owner", "due", "F1 fitted", "owner", "due"]]
+    rows = [["file", "half", "gold", "F1 hand", "owner", "due", "F1 fitted", "owner", "due", "distr."]]
     for (path, _), f, h in zip(files, fitted, handset):
         a, b = per_file("actions", h), per_file("actions", f)
         rows.append([path.name[:30], half(path), str(f["gold"]), *(fmt(a[k]) for k in ("f1", "owner_accuracy",
-                     "due_accuracy")), *(fmt(b[k]) for k in ("f1", "owner_accuracy", "due_accuracy"))])
+                     "due_accuracy")), *(fmt(b[k]) for k in ("f1", "owner_accuracy", "due_accuracy")), str(len(f["distractor_hits"]))])
     totals = {}
-    groups = {"tuning half": "a", "held-out half": "b", "never fitted": "c", "all": None}
+    groups = {"tuning half": "a", "held-out half": "b", "never fitted": "c", "all": None,
+              "zoo notes+minutes": "zoo", "published reports": "published"}
     for name, which in groups.items():
-        keep = [i for i, (p, _) in enumerate(files) if which is None or half(p) == which]
+        keep = [i for i, (p, _) in enumerate(files) if which in (half(p), p.parent.name)
+                or (which is None and half(p) != "c")]
         if not keep:
             continue
         th = figures_actions([handset[i] for i in keep])
         tf = figures_actions([fitted[i] for i in keep])
         rows.append([f"total {name}", which or "a+b", str(th["gold"]), *(fmt(th[k]) for k in ("f1", "owner_accuracy",
-                     "due_accuracy")), *(fmt(tf[k]) for k in ("f1", "owner_accuracy", "due_accuracy"))])
-        totals[name] = (th["f1"], tf["f1"])
-    fitted_on = [i for i, (p, _) in enumerate(files) if half(p) != "c"]  # the choice never sees the 'c' reports
-    totals["all"] = (figures_actions([handset[i] for i in fitted_on])["f1"],
-                     figures_actions([fitted[i] for i in fitted_on])["f1"])
+                     "due_accuracy")), *(fmt(tf[k]) for k in ("f1", "owner_accuracy", "due_accuracy")), str(tf["distractor_hits"])])
+        totals[name] = (th["f1"], tf["f1"])  # "all" leaves out the 'c' reports: the choice never sees them
     print(table(rows))
     return {"hand_set": totals["all"][0], "fitted": totals["all"][1]}
 
