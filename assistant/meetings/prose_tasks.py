@@ -34,6 +34,7 @@ ASKER = re.compile(r"\b(?:i|iu)?\s*(?:kerkoi|kerkuan|kerkoj|kerkojme|kerkon|ka\s
 # the representative of a body speaks for it: "përfaqësuesi i Stacionit Policor", "drejtori i DKA-së"
 SPOKESMAN = re.compile(r"\b(?:perfaqesues\w*|komandant\w*|drejtor\w*|zyrtar\w*|shef\w*|koordinator\w*)\s+(?:i|e)\s+$")
 OBLIQUE_SUFFIX = re.compile(r"^-(?:se|es|it|ve|ut)\b")  # "SKN-së", "KKSB-së": genitive/dative of an abbreviation
+ADDRESSEE = re.compile(r"\b(?:kerk\w+|tha|porositi|ngarkoi|obligoi)\s+$")  # "i kërkoi Policisë", before it: "SKN-së iu kërkua"
 HEAD_NOUN = re.compile(r"\b([A-ZÇË][a-zçë]+)\s+(?:i|e|të|së)\s+$")  # a body named by what it is of
 NAMED_BODY = re.compile(r"\b([A-ZÇË][a-zçë]+)\s+(?:e|i|të|për)\s+[A-ZÇË][a-zçë]+(?:\s+[A-ZÇË][a-zçë]+){0,2}")
 PERSON = re.compile(r"(?:(?:z|znj|zj)\.\s*)?((?:[A-ZÇË]\.\s*)?[A-ZÇË][a-zçë]+(?:\s+[A-ZÇË][a-zçë]+)?)")
@@ -140,7 +141,8 @@ def task_verb(sentence: str, diacritics: bool) -> tuple[int, bool] | None:
     "të mbahen"), after "me" the Gheg infinitive ("me bo", "me çue"), in English "to/will + verb"."""
     f = fold(sentence)
     for m in _words(sentence):
-        particle = TASK_PARTICLE.search(f[max(0, m.start() - 6):m.start()]) or CLITIC_GAP.search(f[max(0, m.start() - 9):m.start()])
+        before = f[max(0, m.start() - 9):m.start()]
+        particle = TASK_PARTICLE.search(before[-6:]) or CLITIC_GAP.search(before)
         if not particle:
             continue
         verbs = [a for a in morphology.analyse(m[0], diacritics) if a.verb]
@@ -181,9 +183,8 @@ def oblique(zone: str, start: int, end: int) -> bool:
     or an abbreviation's suffix; the addressee of a request ("i kërkoi Policisë") and the body a representative
     speaks for ("përfaqësuesi i Stacionit Policor") are owners all the same."""
     f = fold(zone)
-    if ASKER.search(f[max(0, start - 25):start] + "\n") and re.search(r"(?:kerk\w+|tha|porositi|ngarkoi|obligoi)\s+$", f[:start]):
-        return False
-    if SPOKESMAN.search(f[:start]) or REQUEST.match(f, end + len(re.match(r"(?:-\w+)?\s*", f[end:])[0])):
+    asked = ADDRESSEE.search(f[:start]) or REQUEST.match(f, end + len(re.match(r"(?:-\w+)?\s*", f[end:])[0]))
+    if asked or SPOKESMAN.search(f[:start]):
         return False
     if OBLIQUE_SUFFIX.match(f[end:end + 4]):
         return True
@@ -213,9 +214,10 @@ def owners(sentence: str, verb_at: int | None, people: dict[str, str]) -> list[t
     found: list[tuple[int, int, str]] = []
     for s, e, body in gazetteer.find_bodies(zone):
         head = HEAD_NOUN.search(zone[:s])
+        case_end = e  # the case is read on the body's first word, or on the head noun that names it
         if head and fold(head[1]) in gazetteer.institution_words():  # "Drejtoria e Emergjencave Civile"
-            s = head.start(1)
-        if (asker and s < asker.start()) or NOT_AGENT.search(f[:s]) or oblique(zone, s, s + len(head[1]) if head else e):
+            s, case_end = head.start(1), head.end(1)
+        if (asker and s < asker.start()) or NOT_AGENT.search(f[:s]) or oblique(zone, s, case_end):
             continue
         if body.kind == "role":
             e, name = _named(zone, e, re.sub(r"-\w+$", "", zone[s:e]))
