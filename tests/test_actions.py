@@ -185,3 +185,11 @@ def test_dates_tied_to_an_event_or_a_rhythm_are_no_deadline():
     items = extract_actions(text, meeting_date=date(2025, 6, 2))
     assert [(i.due, i.due_text) for i in items] == [(None, "para mbledhjes së korrikut"), (None, "çdo të martë"),
                                                      (date(2025, 6, 17), "brenda 15 ditëve")]
+
+
+def test_a_speaker_reporting_a_passive_plan_owns_no_task():
+    text = ("Nënkryetari Berisha tha se projekti i kanalizimit do të realizohet gjatë verës nga kontraktori.\n"
+            "Kryetari Agim Hoxha premtoi se kërkesat e banorëve do të trajtohen me prioritet.\n")
+    items = extract_actions(text, meeting_date=date(2025, 5, 6))
+    assert [i.quote[:9] for i in items] == ["Kryetari "]
+    assert run_extract.owners_equal(items[0].owner, ["Agim Hoxha"])

@@ -34,6 +34,8 @@ ASKER = re.compile(r"\b(?:i|iu)?\s*(?:kerkoi|kerkuan|kerkoj|kerkojme|kerkon|ka\s
 # the representative of a body speaks for it: "përfaqësuesi i Stacionit Policor", "drejtori i DKA-së"
 SPOKESMAN = re.compile(r"\b(?:perfaqesues\w*|komandant\w*|drejtor\w*|zyrtar\w*|shef\w*|koordinator\w*)\s+(?:i|e)\s+$")
 OBLIQUE_SUFFIX = re.compile(r"^-(?:se|es|it|ve|ut)\b")  # "SKN-së", "KKSB-së": genitive/dative of an abbreviation
+# reported speech: the speaker of "X tha se … do të realizohet" owns nothing of a passive clause ("premtoi se" is a promise)
+SAID = re.compile(r"\b(?:tha|theksoi|deklaroi|njoftoi|informoi|potencoi|shtoi|beri\s+te\s+ditur)\s+se\b")
 ADDRESSEE = re.compile(r"\b(?:kerk\w+|tha|porositi|ngarkoi|obligoi)\s+$")  # "i kërkoi Policisë", before it: "SKN-së iu kërkua"
 HEAD_NOUN = re.compile(r"\b([A-ZÇË][a-zçë]+)\s+(?:i|e|të|së)\s+$")  # a body named by what it is of
 NAMED_BODY = re.compile(r"\b([A-ZÇË][a-zçë]+)\s+(?:e|i|të|për)\s+[A-ZÇË][a-zçë]+(?:\s+[A-ZÇË][a-zçë]+){0,2}")
@@ -177,6 +179,12 @@ def past_verb(sentence: str, diacritics: bool, skip: list[tuple[int, int]]) -> b
     return False
 
 
+def _passive(sentence: str, at: int, diacritics: bool) -> bool:
+    word = re.match(r"[^\W\d_]+", sentence[at:])
+    verbs = [a for a in morphology.analyse(word[0], diacritics) if a.verb] if word else []
+    return bool(verbs) and all("pass" in a.tags for a in verbs)
+
+
 def oblique(zone: str, start: int, end: int) -> bool:
     """A body named in the genitive or dative ("Raporti i Stacionit Policor", "t'ia dërgojë SKN-së", "Kuvendin e
     Komunës"): a possessor or a recipient, not who does the task. Read from the first word's case (morphology)
@@ -269,6 +277,9 @@ def evidence(sentence: Sentence, ref: date | None, people: dict[str, str], diacr
                  people)
     if not who and verb_at is not None:
         who = owners(t, None, people)
+    said = SAID.search(f, 0, verb_at) if verb_at is not None else None
+    if said and _passive(t, verb_at, diacritics):  # "Zogaj tha se projekti do të realizohet nga kontraktori"
+        who = [o for o in who if o[0] > said.start()]
     deadline = find_deadline(t, ref)
     if not request and verb_at is not None:  # "Kryetari i kërkoi Policisë që të hartojë …"
         request = ASKER.search(f, 0, verb_at)
