@@ -2,10 +2,10 @@
 plan proposals per file and per style, scored as shared/eval/run_extract.py scores them
 (assistant/evaluation/extract.py) through the in-process HTTP API.
 
-Leave-one-style-out: every file of the zoo is one style (its manifest line). Anything in the
-extractors that is fitted to data (a weight, a threshold) is fitted by bench/ scripts on the
-other styles only; this script scores each file with what was fitted without it, so the table
-below is the leave-one-style-out table. Rules written by hand are scored as they stand.
+Every file of the zoo is one style (its manifest line). This script scores the extractors as they
+ship: rules written by hand as they stand, fitted weights as stored (the sentence reader's are fitted on
+every file but the reports bench/fit_tasks.py never fits on). The leave-one-style-out table of action
+items, each file scored with weights fitted without it, is bench/fit_tasks.py's.
 
 Usage: python bench/zoo.py [--only actions,minutes,propose] [--json OUT]
 """

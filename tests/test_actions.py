@@ -148,3 +148,48 @@ def test_a_task_line_with_its_owner_and_deadline_labelled_after_dashes():
     assert [i.owner for i in items] == [["Komisariati i Policisë Lisaj"], ["Emergjencat Civile"]]
     assert items[0].action == "Hartimi i planit të patrullimit" and items[0].due == date(2025, 7, 5)
     assert items[1].due_text == "brenda 30 ditëve"
+
+
+def test_the_owner_is_the_agent_not_a_possessor_or_recipient():
+    text = ("Raporti i Policisë për gjendjen e sigurisë gjatë vitit 2025.\n"
+            "KP do t'ia dërgojë SKN-së planin e shërbimeve para festave të fundvitit.\n"
+            "SKN-së iu kërkua të publikojë planin në faqen e bashkisë deri të premten.\n"
+            "Ngarkohet Drejtoria e Emergjencave Civile të vendosë tabela te liqeni brenda 30 ditëve.\n")
+    items = extract_actions(text, meeting_date=date(2025, 9, 3))
+    assert [i.owner for i in items] == [["KP"], ["SKN"], ["Drejtoria e Emergjencave Civile"]]
+    assert items[1].due == date(2025, 9, 5) and items[2].due == date(2025, 10, 3)
+
+
+def test_a_role_followed_by_a_name_keeps_the_name():
+    text = "Koordinatorja e KKSB-së, znj. Arta Krasniqi, të organizojë takimin me banorët javën tjetër."
+    items = extract_actions(text, meeting_date=date(2025, 3, 12))
+    assert len(items) == 1 and run_extract.owners_equal(items[0].owner, ["Arta Krasniqi"])
+
+
+def test_task_lines_with_owners_written_short():
+    notes = ("Detyrat:\n"
+             "- Dr. Shërb. Publike: riparimi i ndriçimit te ura – fund maji\n"
+             "- L. Prendi – procesverbali brenda 5 ditëve pune\n"
+             "- **ZVA + NJMF** – seanca për prindërit – para hapjes së vitit shkollor\n"
+             "- KP dhe Prokuroria përgatisin një informacion për drogat, për mbledhjen e radhës.\n"
+             "Shënoi: R. Bici, sekretare teknike\n")
+    items = extract_actions(notes, meeting_date=date(2025, 4, 10))
+    assert [i.owner for i in items] == [["Dr. Shërb. Publike"], ["L. Prendi"], ["ZVA", "NJMF"], ["KP", "Prokuroria"]]
+    assert [i.due for i in items] == [date(2025, 5, 31), date(2025, 4, 17), None, None]
+
+
+def test_dates_tied_to_an_event_or_a_rhythm_are_no_deadline():
+    text = ("SKN merr përsipër të përgatisë fletëpalosjen para mbledhjes së korrikut.\n"
+            "Policia Bashkiake u ngarkua të bëjë kontroll te tregu çdo të martë.\n"
+            "Obligohet DSHMS që brenda 15 ditëve ta pastrojë shtratin e lumit.\n")
+    items = extract_actions(text, meeting_date=date(2025, 6, 2))
+    assert [(i.due, i.due_text) for i in items] == [(None, "para mbledhjes së korrikut"), (None, "çdo të martë"),
+                                                     (date(2025, 6, 17), "brenda 15 ditëve")]
+
+
+def test_a_speaker_reporting_a_passive_plan_owns_no_task():
+    text = ("Nënkryetari Berisha tha se projekti i kanalizimit do të realizohet gjatë verës nga kontraktori.\n"
+            "Kryetari Agim Hoxha premtoi se kërkesat e banorëve do të trajtohen me prioritet.\n")
+    items = extract_actions(text, meeting_date=date(2025, 5, 6))
+    assert [i.quote[:9] for i in items] == ["Kryetari "]
+    assert run_extract.owners_equal(items[0].owner, ["Agim Hoxha"])

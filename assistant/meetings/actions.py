@@ -3,7 +3,7 @@
 Three sources, tried in order: task tables (doc.tables from the DOCX/PDF ingestors), table rows
 stored as "Header: cell; Header: cell" blocks in a text, and the lines of a notes' task section
 ("detyra", "follow-up", "kush çfarë"). Look-alikes are dropped: deferred items, proposals without
-a decision, offers ("mund të"), reports of past work, and progress tables (a "Statusi" column).
+a decision, offers ("mund të"), wishes, ongoing work, reports of past work, and progress tables (a "Statusi" column).
 """
 import re
 from dataclasses import dataclass
@@ -21,13 +21,17 @@ TASK_COL = re.compile(r"detyr|aktivitet|veprim|masa\b|cfare|action|task")
 OWNER_COL = re.compile(r"pergjegj|institucion|kush|zbatues|owner|responsible")
 DUE_COL = re.compile(r"afat|deadline|kur\b|due")
 STATUS_COL = re.compile(r"status|ecuri|realizim|koment|gjendj")  # a table of how past tasks stand
-OFFER = re.compile(r"\bmund\s+te\b|\bdo\s+te\s+shihet|\bndoshta\b")
 PAST = re.compile(r"\b(?:u\s+(?:be|bene|realizua|krye|dergua|nenshkrua|zhvillua|perfundua|vendos)|perfundoi|perfunduan|"
                   r"perfunduar|realizuar|nenshkruar|eshte\s+bere|jane\s+bere|ishte)\b")
 PROPOSAL = re.compile(r"\bpropozim\b|\bpropozon\b")
+LOOKS_LATER = re.compile(r"\bdo\s+te\s+shihet")  # "do të shihet": to be looked at, not a task
 COMMITMENT = re.compile(r"\b(?:detyre|detyrohet|ngarkohet|ngarkon|merr\s+persiper|do\s+te|duhet\s+te|afat\w*|deri|brenda)\b")
 LABELLED = re.compile(r"(?:^|;\s+|\s[–—]\s+)([^\W\d][^:;\n]{0,40}?)\s*:\s+")  # 'A: x; B: y', 'task – A: x – B: y'
 NOT_OWNER_PAREN = re.compile(r"(?:te|tek|per|ne|pa|me|nga|dhe|ose|shih)\b")
+INITIALS_NAME = re.compile(r"(?:[A-ZÇË]\.\s?){1,2}[A-ZÇË][a-zçë]+(?:-[A-ZÇË][a-zçë]+)?")  # 'L. Prendi', 'J. Reeve'
+NAME_END = re.compile(r"\s*(?:[:;,+/&(–—]|->|→|=>|\s-\s|\bdhe\b|\bdh\b|\bto\b|$)")
+OWNER_JOIN = re.compile(r"\s*(?:[/+,&]|\bdhe\b|\bdh\b)\s*")  # 'KP + ZVA', 'KP (Shehu) dh Pol Bashk'
+
 
 
 @dataclass
@@ -90,7 +94,7 @@ def prose_evidence(text: str) -> list[tuple[prose_tasks.Sentence, prose_tasks.Ev
         return []
     ref, people = meeting.meeting_date(), _people(meeting)
     diacritics = not morphology.typed_without_diacritics(text)
-    return [(s, prose_tasks.evidence(s, ref, people, diacritics)) for s in prose_tasks.sentences(text)]
+    return [(s, prose_tasks.evidence(s, ref, people, diacritics, in_list)) for s, in_list in prose_tasks.listed(text)]
 
 
 def _with_prose(text: str, ref: date | None, items: list[ActionItem], people: dict[str, str],
@@ -99,8 +103,8 @@ def _with_prose(text: str, ref: date | None, items: list[ActionItem], people: di
     read whole names every owner of "QPS dhe DSHMS obligohen të …", a line read by its layout may not."""
     diacritics = not morphology.typed_without_diacritics(text)
     prose = []
-    for sentence in prose_tasks.sentences(text):
-        task = prose_tasks.read(sentence, ref, people, diacritics, weights)
+    for sentence, in_list in prose_tasks.listed(text):
+        task = prose_tasks.read(sentence, ref, people, diacritics, weights, in_list)
         if task:
             prose.append(ActionItem(formalize(task.action), task.owner, task.due, task.due_text, task.start, task.end,
                                     task.quote))
@@ -216,7 +220,8 @@ def _from_lines(text: str, ref: date | None, surnames: set[str]) -> list[ActionI
             continue
         if not has_tasks and not (kind == "decisions" or COMMITMENT.search(f)):
             continue
-        if DEFERRED.search(f) or NO_DECISION.search(f) or OFFER.search(f) or PAST.search(f) or PROPOSAL.search(f):
+        if any(cue.search(f) for cue in (DEFERRED, NO_DECISION, PAST, PROPOSAL, prose_tasks.OFFER, prose_tasks.WISH,
+                                         prose_tasks.ONGOING, LOOKS_LATER)):
             continue
         item = _line_item(text[line.start:line.end], line.start, ref, surnames)  # the original, quoted as written
         if item and ((item.owner or item.due_text) if has_tasks else (item.owner and item.due_text)):
@@ -229,7 +234,12 @@ def _owner_at(t: str, pos: int, surnames: set[str]) -> int | None:
     rest = t[pos:]
     hits = [h for h in gazetteer.find_bodies(rest) if h[0] == 0]
     word = re.match(r"[\wÇËçë.-]+", rest)
-    if hits:
+    short = re.match(r"[^:;,+/&(–—\n]{2,40}?(?=" + NAME_END.pattern + ")", rest)  # 'Dr. Shërb. Publike', 'sekr tek'
+    if short and gazetteer.abbreviated(short[0]) and not (hits and max(h[1] for h in hits) >= short.end()):
+        end = short.end()
+    elif INITIALS_NAME.match(rest):
+        end = INITIALS_NAME.match(rest).end()
+    elif hits:
         end = max(h[1] for h in hits)
     elif word and gazetteer.is_abbreviation(word[0]):
         end = word.end()
@@ -247,6 +257,15 @@ def _owner_at(t: str, pos: int, surnames: set[str]) -> int | None:
     if paren and not NOT_OWNER_PAREN.match(fold(paren[1])):
         end += paren.end()
     return pos + end
+
+
+def _owner_parts(text: str, surnames: set[str]) -> list[tuple[int, int]]:
+    """The owners of a text that is nothing but owners joined by '+', ',', 'dhe' ('**ZVA + NJMF**'), else []."""
+    bounds = [0] + [x for sep in OWNER_JOIN.finditer(text) for x in (sep.start(), sep.end())] + [len(text)]
+    parts = [(a, b) for a, b in zip(bounds[::2], bounds[1::2]) if text[a:b].strip()]
+    if not parts or not all(_whole_owner(text[a:b], surnames) for a, b in parts):
+        return []
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in parts]
 
 
 def _whole_owner(part: str, surnames: set[str]) -> bool:
@@ -271,7 +290,7 @@ def _line_item(line: str, offset: int, ref: date | None, surnames: set[str]) -> 
     body_start = 0
     head = re.match(r"^(.{1,60}?)\s*(?:(?<!\d):(?!\d)|->|→|=>)\s*", t)
     if head:
-        seps = list(re.finditer(r"\s*(?:[/+,&]|\bdhe\b)\s*", head[1]))
+        seps = list(OWNER_JOIN.finditer(head[1]))
         bounds = [0] + [x for sep in seps for x in (sep.start(), sep.end())] + [len(head[1])]
         parts = list(zip(bounds[::2], bounds[1::2]))
         if parts and all(_whole_owner(head[1][a:b], surnames) or not head[1][a:b].strip() for a, b in parts):
@@ -282,31 +301,42 @@ def _line_item(line: str, offset: int, ref: date | None, surnames: set[str]) -> 
         body_start = head.end()
     if not owners:
         end = _owner_at(t, body_start, surnames)
-        if end and re.match(r"\s+[a-zçë]|\s*[–:,]", t[end:]):
+        if end and re.match(r"\s+[a-zçë]|\s*[–:,]|\s*(?:[+&]|\bdhe\b|\bdh\b)", t[end:]):
             add(body_start, end)
+            while (join := OWNER_JOIN.match(t, end)) and (more := _owner_at(t, join.end(), surnames)):
+                add(join.end(), more)  # 'KP dhe Prokuroria përgatisin …'
+                end = more
+    had_head_owner = bool(owners)
     for m in re.finditer(r"\bnga\s+", t):
         end = _owner_at(t, m.end(), surnames)
         if end:
             add(m.end(), end)
-    for m in re.finditer(r"[^–—]+", t[body_start:]):
+    for m in re.finditer(r"[^–—]+", t[body_start:]) if not had_head_owner else ():
         seg_start = body_start + m.start()
         seg = t[seg_start:body_start + m.end()]
         cut = seg
         if dl[0] < seg_start + len(seg) and dl[1] > seg_start:
             cut = seg[:max(0, dl[0] - seg_start)]
-        if cut.strip(" ,.;") and _whole_owner(cut, surnames):
-            lead = len(cut) - len(cut.lstrip())
-            add(seg_start + lead, seg_start + len(cut.rstrip(" ,.;")))
+        for a, b in _owner_parts(cut.rstrip(" ,.;"), surnames):
+            add(seg_start + a, seg_start + b)
     for m in re.finditer(r"\(([^()]{1,50})\)", t):
         if not NOT_OWNER_PAREN.match(fold(m[1])) and _whole_owner(m[1], surnames):
             if not any(s <= m.start() < s + len(o) for s, o in owners):
                 add(m.start(1), m.end(1))
     owners.sort()
     action = _action_text(t, body_start, deadline, [o for _, o in owners])
-    if not action:
-        return None
+    if not action or _only_names(t[body_start:], [o for _, o in owners]):
+        return None  # 'Shënoi: R. Bici, sekretare teknike', 'signed off: K. Sinani': who, but nothing to do
     quote = line.strip()
     return ActionItem(action, [o for _, o in owners], deadline.due, deadline.due_text, offset, offset + len(quote), quote)
+
+
+def _only_names(body: str, owners: list[str]) -> bool:
+    """The text holds the owners and nothing else but role words ('sekretare teknike') and punctuation."""
+    for name in sorted(owners, key=len, reverse=True):
+        body = body.replace(name, " ")
+    rest = [w for w in re.findall(r"[^\W\d_]{3,}", body) if not gazetteer.lookup(w) and not gazetteer.abbreviated(w)]
+    return bool(owners) and not rest
 
 
 def _action_text(t: str, body_start: int, deadline: Deadline, owners: list[str]) -> str:

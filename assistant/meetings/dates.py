@@ -33,11 +33,11 @@ ORDINALS = {"pare": 1, "dyte": 2, "trete": 3, "katert": 4, "i": 1, "ii": 2, "iii
             "3": 3, "4": 4}
 FUND = r"(?:fund(?:i|in)?\s+(?:i|e|te)\s+|fund\s+te\s+|mes(?:i|in)?\s+(?:i|e|te)\s+|fund(?:i|in)?\s+(?=" + ANY_MONTH + r"))"
 
-STRONG_CUE = re.compile(r"(?:\bafat(?:i)?\s*:?|\bdeadline\s*:?|\bmax\.?|\bmaksimumi?|\bderi(?:\s+(?:me|ne))?|"
+STRONG_CUE = re.compile(r"(?:\bafat(?:i)?\s*:?|\bdeadline\s*:?|\bmax\.?|\bmaksimumi?|\bderi(?:\s+(?:me|ne))?(?:\s+fund\w*\s+(?:i|e|te))?|"
                         r"\bjo\s+me\s+vone\s+se|\bbrenda|\buntil|\bby)\s*$")
 WEAK_CUE = re.compile(r"(?:\bne|\bper|\bme|\bin)\s+$")
-START_CUE = re.compile(r"(?:\bnga|\bqe|duke\s+filluar(?:\s+nga)?|\bnis\w*|\bfillo\w*|\bprej|\bfrom|\bstarting)\s+"
-                       r"(?:(?:data|dates|me|te|e)\s+)?(?:(?:te|e)\s+\w+\s+)?$")
+START_CUE = re.compile(r"(?:\bnga|duke\s+filluar(?:\s+nga)?|\bnis\w*|\bfillo\w*|\bprej|\bfrom|\bstarting)\s+"
+                       r"(?:(?:data|dates|me|te|e)\s+)?(?:(?:te|e)\s+\w+,?\s+)?$")
 ONGOING = re.compile(r"\b(?:ne\s+vazhdim(?:esi)?|vazhdimisht|cdo\s+(?:\d+\s+)?(?:dite|jave|muaj|vit|tremujor)\w*|"
                      r"gjate\s+(?:gjithe\s+)?vitit(?:\s+shkollor)?|periodikisht|permanent\w*|sipas\s+nevojes|"
                      r"cdo\s+(?:te\s+)?(?:hene|marte|merkure|enjte|premte|shtune|diel)\w*)\b")
@@ -169,7 +169,7 @@ def _periods(f: str, ref: date | None):
     for m in re.finditer(r"\b(?:" + FUND + r"vitit|brenda\s+vitit|kete\s+vit)(?:\s+(\d{4}))?\b", f):
         year = int(m[1]) if m[1] else (ref.year if ref else None)
         out.append((m.start(), m.end(), date(year, 12, 31) if year else None))
-    for m in re.finditer(r"\b(?:tremujor\w*|tm|q)\s*(?:(?:i|e)\s+(pare|dyte|trete|katert)\b|(iv|i{1,3}|[1-4])\b)"
+    for m in re.finditer(r"\b(?:tremujor\w*|tm|q)\s*(?:(?:i|e|te)\s+(pare|dyte|trete|katert)\b|(iv|i{1,3}|[1-4])\b)"
                          r"(?:\s+(?:i\s+|te\s+)?(?:vitit\s+)?(\d{4}))?", f):
         q = ORDINALS[m[1] or m[2]]
         year = int(m[3]) if m[3] else (ref.year + (q < (ref.month - 1) // 3 + 1) if ref else None)
@@ -180,7 +180,7 @@ def _periods(f: str, ref: date | None):
         year = int(m[3]) if m[3] else (ref.year + (h < (ref.month - 1) // 6 + 1) if ref else None)
         out.append((m.start(), m.end(), last_day(year, 6 * h) if year else None))
     for m in re.finditer(r"\b(?:brenda|ne|per|afat(?:\s+prej)?|within|in)\s+(?:(?:nje\s+)?afat(?:i)?\s+(?:prej\s+)?)?"
-                         + NUMBER + r"\s+(dit|jav|muaj)\w*(\s+pune)?\b", f):
+                         + NUMBER + r"\s+(dit|jav|muaj)\w*(\s+(?:te\s+)?pune\w*)?\b", f):
         out.append((m.start(), m.end(), _counted(ref, _number(m[1]), UNITS[m[2]], bool(m[3]))))
     for m in re.finditer(r"\b(?:within|in)\s+" + NUMBER + r"\s+(working\s+|business\s+)?(day|week|month)s?\b", f):
         out.append((m.start(), m.end(), _counted(ref, _number(m[1]), m[3], bool(m[2]))))
@@ -191,7 +191,9 @@ def _periods(f: str, ref: date | None):
         out.append((m.start(), m.end(), d))
     for m in re.finditer(r"\b(?:by\s+)?(?:the\s+end\s+of\s+)?next\s+week\b", f):
         out.append((m.start(), m.end(), friday(ref) + timedelta(days=7) if ref else None))
-    for m in re.finditer(r"\b" + NUMBER + r"\s+dit\w*\s+pune\b", f):
+    for m in re.finditer(r"\b" + FUND + r"jav(?:es|en)\b(?!\s+(?:tjeter|e\s+ardhshme|qe\s+vjen))", f):
+        out.append((m.start(), m.end(), friday(ref) if ref else None))
+    for m in re.finditer(r"\b" + NUMBER + r"\s+dit\w*\s+(?:te\s+)?pune\w*\b", f):
         out.append((m.start(), m.end(), add_working_days(ref, _number(m[1])) if ref else None))
     for m in re.finditer(r"\bbrenda\s+(?:nje\s+)?(jav|muaj|dit)\w*\b(?!\s+(?:tjeter|pune|e\s+ardhshme))", f):
         unit = m[1]
@@ -225,15 +227,24 @@ def _cue_start(f: str, start: int) -> tuple[int, int]:
     return (start - (len(before) - m.start()), 3) if m else (start, 3)
 
 
+def _inside_phrase(f: str, s: int, e: int, phrases: list[re.Match]) -> bool:
+    """A date that names the event or the rhythm around it, not a deadline: "para mbledhjes së korrikut",
+    "çdo të martë"; "para 15 qershorit" and "para fundit të muajit" are deadlines by "para"."""
+    return any(p.start() < s and e <= p.end() and not re.fullmatch(r"para\s+(?:(?:fund|mes)\w*\s+(?:i|e|te)\s+)?", f[p.start():s])
+               for p in phrases)
+
+
 def _hits(text: str, ref: date | None) -> list[_Hit]:
     f = fold(text)
     hits = []
-    explicit = _explicit(f, ref)
+    phrases = [m for m in EVENT.finditer(f) if not re.match(r"\s*\d", f[m.end():m.end() + 12])]
+    phrases += list(ONGOING.finditer(f))
+    explicit = [x for x in _explicit(f, ref) if not _inside_phrase(f, x[0], x[1], phrases)]
     for s, e, d in explicit:
         s2, rank = _cue_start(f, s)
         hits.append(_Hit(s2, e, d, rank))
     for s, e, d in _periods(f, ref):
-        if any(s < ee and e > ss for ss, ee, _ in explicit):
+        if any(s < ee and e > ss for ss, ee, _ in explicit) or _inside_phrase(f, s, e, phrases):
             continue
         inherent = re.match(r"(?:brenda|ne|per|afat|within|in|fund|mes|jav|muaj|te|e|neser|pasneser|\d)", f[s:e])
         s2, rank = _cue_start(f, s)
@@ -277,3 +288,15 @@ def parse_date(text: str, ref: date | None = None) -> date | None:
 def find_dates(text: str, ref: date | None = None) -> list[tuple[int, int, date]]:
     """Every explicit, resolvable date in `text` as (start, end, date)."""
     return [(s, e, d) for s, e, d in _explicit(fold(text), ref) if d]
+
+
+MARKED = re.compile(r"(?:afat|deadline|max|maksimum|deri|brenda|para|jo\s+me\s+vone|until|by|within|before|in\s+\d|"
+                    r"fund|mes|jav|muaj\w*\s+(?:tjeter|e\s+ardhshem)|neser|pasneser|(?:te|e)\s+(?:"
+                    + "|".join(WEEKDAYS) + r")|\d+\s+dit|(?:ne|per)\s+(?:\d+|" + "|".join(NUMBER_WORDS) + r")\s+(?:dit|jav|muaj)|"
+                    r"(?:ne|per|deri\s+ne)?\s*mbledhj|the\s+next)")
+
+
+def is_marked(deadline: Deadline) -> bool:
+    """A deadline by its words ("deri", "brenda", "para", "javën tjetër", "5 ditë pune"), not a bare date or
+    month ("në nëntor", "më 26.03.2025") that may as well say when something happened."""
+    return bool(deadline.due_text) and bool(MARKED.match(fold(deadline.due_text)))

@@ -72,6 +72,33 @@ def find_bodies(text: str) -> list[tuple[int, int, Body]]:
     return [(m.start(), m.end(), index[m.group(1)]) for m in pattern.finditer(fold(text))]
 
 
+CONNECTORS = frozenset({"e", "i", "te", "se", "per", "dhe", "ne", "me", "a", "of", "the", "and"})
+
+
+@lru_cache
+def _alias_words() -> tuple[tuple[tuple[str, ...], Body], ...]:
+    """The content words of every alias, folded: what a shortened spelling is read against."""
+    out = []
+    for alias, body in _index()[0].items():
+        words = tuple(w for w in re.findall(r"[^\W\d_]+", alias) if w not in CONNECTORS)
+        if words:
+            out.append((words, body))
+    return tuple(out)
+
+
+def abbreviated(name: str) -> Body | None:
+    """The body a shortened spelling stands for, each word the start of a word of one alias, in order:
+    'Dr. Shërb. Publike', 'Em.Civ.', 'Pol Bashk', 'sekr tek', 'Dr Infrastruktures'. A lone word must keep
+    four letters ('sekr'); shorter ones are abbreviations, read by lookup()."""
+    words = [w for w in re.findall(r"[^\W\d_]+", fold(name)) if w not in CONNECTORS]
+    if not words or len(words) > 4 or any(len(w) < 2 for w in words) or (len(words) == 1 and len(words[0]) < 4):
+        return None
+    for alias, body in _alias_words():
+        if len(alias) >= len(words) and all(a.startswith(w) for w, a in zip(words, alias)):
+            return body
+    return None
+
+
 def is_abbreviation(word: str) -> bool:
     return bool(ABBREVIATION.match(word.strip(".,;:()")))
 

@@ -17,24 +17,36 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.meetings import gazetteer
-from assistant.meetings.dates import Deadline, find_deadline
+from assistant.meetings.dates import Deadline, find_deadline, is_marked
 from assistant.meetings.gazetteer import fold
 from ingest.albanian import morphology
 
 # folded cues; the request verbs are matched as phrases, the tenses are left to the morphology
-REQUEST = re.compile(r"\b(?:(?:i|iu|u)\s+kerku\w*|kerkohe[tn]|kerkoi\s+(?:nga|qe)|ngarkohe[tn]|u\s+ngarku\w*|"
+REQUEST = re.compile(r"\b(?:(?:i|iu|u)\s+kerku\w*|kerkohe[tn]|kerkoi\s+qe|kerk\w*(?:\s+\w+)?\s+nga|ngarkohe[tn]|u\s+ngarku\w*|"
                      r"detyrohe[tn]|u\s+detyru\w*|(?:u\s+)?obligu\w*|obligohe[tn]|(?:u\s+)?angazhu\w*|angazhohe[tn]|zotu\w*|rekomandohe[tn]|autorizohe[tn]|"
                      r"u\s+autorizu\w*|merr\w*\s+persiper|moren\s+persiper|duhet\s+(?:te|me|t')|ka\s+me|kane\s+me|"
                      r"premtoi|i\s+tha|detyr[eai]\b)")  # an active "kërkoi" alone is a participant's demand
-DECISION = re.compile(r"\b(?:u\s+mor\s+vendim|u\s+vendos\w*|vendosi|vendosen|u\s+miratua|miratoi|u\s+dakordua|"
+DECISION = re.compile(r"\b(?:u\s+mor\s+vendim|u\s+vendos\w*|vendosi|vendosen|u\s+miratua|miratoi|u\s+dakord\w*|u\s+dakort\w*|"
                       r"u\s+ra\s+dakord|ra\s+dakord|u\s+pajtu\w*)\b")
-ASKER = re.compile(r"\b(?:i|iu)?\s*(?:kerkoi|kerkuan|tha|porositi|ngarkoi|obligoi)\b")  # the owner comes after it
+# the one who asks: the owner comes after it ("X i kërkoi Policisë", "Kërkoj nga NJMF"); "X tha se do të …" is X's own word
+ASKER = re.compile(r"\b(?:i|iu)?\s*(?:kerkoi|kerkuan|kerkoj|kerkojme|kerkon|ka\s+kerkuar|kane\s+kerkuar|i\s+tha|"
+                   r"porositi|ngarkoi|obligoi)\b")
+# the representative of a body speaks for it: "përfaqësuesi i Stacionit Policor", "drejtori i DKA-së"
+SPOKESMAN = re.compile(r"\b(?:perfaqesues\w*|komandant\w*|drejtor\w*|zyrtar\w*|shef\w*|koordinator\w*)\s+(?:i|e)\s+$")
+OBLIQUE_SUFFIX = re.compile(r"^-(?:se|es|it|ve|ut)\b")  # "SKN-së", "KKSB-së": genitive/dative of an abbreviation
+# reported speech: the speaker of "X tha se … do të realizohet" owns nothing of a passive clause ("premtoi se" is a promise)
+SAID = re.compile(r"\b(?:tha|theksoi|deklaroi|njoftoi|informoi|potencoi|shtoi|beri\s+te\s+ditur)\s+se\b")
+ADDRESSEE = re.compile(r"\b(?:kerk\w+|tha|porositi|ngarkoi|obligoi)\s+$")  # "i kërkoi Policisë", before it: "SKN-së iu kërkua"
+HEAD_NOUN = re.compile(r"\b([A-ZÇË][a-zçë]+)\s+(?:i|e|të|së)\s+$")  # a body named by what it is of
+NAMED_BODY = re.compile(r"\b([A-ZÇË][a-zçë]+)\s+(?:e|i|të|për)\s+[A-ZÇË][a-zçë]+(?:\s+[A-ZÇË][a-zçë]+){0,2}")
+PERSON = re.compile(r"(?:(?:z|znj|zj)\.\s*)?((?:[A-ZÇË]\.\s*)?[A-ZÇË][a-zçë]+(?:\s+[A-ZÇË][a-zçë]+)?)")
 WISH = re.compile(r"\b(?:do\s+(?:te\s+)?ishte\s+mire|kishte\s+me\s+qene\s+mire|eshte\s+mire\s+(?:qe|te)|"
                   r"deshir\w*|do\s+te\s+deshiron\w*|shpreh\w*\s+shpres\w*|would\s+be\s+good)\b")
 OFFER = re.compile(r"\b(?:mund\s+te|mund\s+t'|ofroi|ofron|ofruan|e\s+jep\b|ndoshta)")
 ONGOING = re.compile(r"\b(?:vazhdon|vazhdojne|vazhdoi|vijon|vijojne|tashme|tash\s+me)\b")
 DEFERRED = re.compile(r"\b(?:shty\w*|mbet\w*\s+per|nuk\s+u\s+votua|s'u\s+votua|per\s+diskutim|mori\s+ne\s+dijeni)\b")
 TASK_PARTICLE = re.compile(r"\b(?:te|ta|t'|t’|me|ti|t'i|t'u|ta)\s*$")
+CLITIC_GAP = re.compile(r"\b(?:te|ta|t'|t’)\s*(?:me|na|ju|i|u|ia|ua|jua)\s+$")  # "të më sjellin", "të na dërgojë"
 FUTURE = re.compile(r"\bdo\s+(?:te|ta|t')\s*$")  # "do ta përcjellë": a commitment, weaker than a request
 ENGLISH_TASK = re.compile(r"\b(?:to|will|shall|must|should)\s+(?!be\b|the\b|a\b)[a-z]{3,}")
 NOT_AGENT = re.compile(r"(?:\bne|\bte|\btek|\bper|\bndaj|\bkundrejt|\bpa)\s+$")  # recipients: "kërkesë në MAShT"
@@ -42,8 +54,12 @@ SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÇË„“\"(])|\n(?=\s*[^a-zç
 ABBREVIATED = re.compile(r"(?:^|\s)(?:[^\W\d_]{1,3}|nr|znj|prof|ing)\.$", re.I)  # "Z. Ahmeti", "M. Bajrami": no end
 FUNCTION_WORDS = {"CONJ", "PR", "PART", "ADV", "CLIT_PRO", "PRON", "VB_PART", "INTJ", "NUM"}
 PERFECT_AUX = {"ka", "kane", "kemi", "kam", "eshte", "jane", "kishte", "kishin", "ishte", "ishin", "u", "asht"}
-FEATURES = ("request", "decision", "task_verb", "jussive", "future", "owner", "due", "past", "wish", "offer",
-            "ongoing", "deferred")
+FEATURES = ("request", "decision", "task_verb", "jussive", "future", "owner", "due", "date", "listed", "past", "wish",
+            "offer", "ongoing", "deferred")
+# a list of what the meeting asks for: "Ai ka përmendur këto rekomandime:", "u morën këto konkluzione: të …, të …"
+LIST_CUE = re.compile(r"\b(?:rekomandim\w*|konkluz\w*|vendime\w*|detyrat|masat|recommendations?|conclusions?)\b")
+BULLET = re.compile(r"\s*(?:[–—•*·-]|\d{1,2}[.)])\s*$")
+CLAUSE = re.compile(r",\s+(?=t[eë]\s)")  # "…: të vazhdohet …, të rritet …, të bëhet apel …"
 JUSSIVE_GAP = re.compile(r"\s*(?:-\w+\s*)?(?:t[eë]|ta|t['’]|t['’]i|me)\s*$")  # "DKA të bëjë", "Policia ta shtojë"
 WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "data" / "task_weights.json"
 
@@ -89,6 +105,34 @@ def sentences(text: str, start: int = 0) -> list[Sentence]:
     return out
 
 
+def listed(text: str) -> list[tuple[Sentence, bool]]:
+    """The sentences of `text`, each with whether it is an item of a list of what the meeting asks for: the
+    bulleted lines under a line that names such a list and ends with ':', or the clauses of one sentence
+    after "rekomandimet …:". Such an item may name no owner ("Në institucionet fetare të mbahen ligjërata")."""
+    out: list[tuple[Sentence, bool]] = []
+    open_list = False
+    for sentence in sentences(text):
+        line_start = text.rfind("\n", 0, sentence.start) + 1
+        bulleted = bool(BULLET.fullmatch(text[line_start:sentence.start])) and line_start < sentence.start
+        open_list = open_list and bulleted
+        colon = sentence.text.find(":")
+        if colon >= 0 and LIST_CUE.search(fold(sentence.text[:colon])) and CLAUSE.search(sentence.text, colon):
+            head, pos = sentence.text[:colon + 1], colon + 1
+            out.append((Sentence(head, sentence.start), False))
+            bounds = [m.start() for m in CLAUSE.finditer(sentence.text, pos)] + [len(sentence.text)]
+            for end in bounds:
+                piece = sentence.text[pos:end]
+                lead = len(piece) - len(piece.lstrip(" ,"))
+                if piece.strip(" ,"):
+                    out.append((Sentence(piece.strip(" ,"), sentence.start + pos + lead), True))
+                pos = end
+            continue
+        out.append((sentence, open_list))
+        if sentence.text.rstrip().endswith(":") and LIST_CUE.search(fold(sentence.text)):
+            open_list = True
+    return out
+
+
 def _words(text: str):
     return re.finditer(r"[^\W\d_]+(?:['’][^\W\d_]+)?", text)
 
@@ -99,7 +143,8 @@ def task_verb(sentence: str, diacritics: bool) -> tuple[int, bool] | None:
     "të mbahen"), after "me" the Gheg infinitive ("me bo", "me çue"), in English "to/will + verb"."""
     f = fold(sentence)
     for m in _words(sentence):
-        particle = TASK_PARTICLE.search(f[max(0, m.start() - 6):m.start()])
+        before = f[max(0, m.start() - 9):m.start()]
+        particle = TASK_PARTICLE.search(before[-6:]) or CLITIC_GAP.search(before)
         if not particle:
             continue
         verbs = [a for a in morphology.analyse(m[0], diacritics) if a.verb]
@@ -134,18 +179,67 @@ def past_verb(sentence: str, diacritics: bool, skip: list[tuple[int, int]]) -> b
     return False
 
 
+def _passive(sentence: str, at: int, diacritics: bool) -> bool:
+    word = re.match(r"[^\W\d_]+", sentence[at:])
+    verbs = [a for a in morphology.analyse(word[0], diacritics) if a.verb] if word else []
+    return bool(verbs) and all("pass" in a.tags for a in verbs)
+
+
+def oblique(zone: str, start: int, end: int) -> bool:
+    """A body named in the genitive or dative ("Raporti i Stacionit Policor", "t'ia dërgojë SKN-së", "Kuvendin e
+    Komunës"): a possessor or a recipient, not who does the task. Read from the first word's case (morphology)
+    or an abbreviation's suffix; the addressee of a request ("i kërkoi Policisë") and the body a representative
+    speaks for ("përfaqësuesi i Stacionit Policor") are owners all the same."""
+    f = fold(zone)
+    asked = ADDRESSEE.search(f[:start]) or REQUEST.match(f, end + len(re.match(r"(?:-\w+)?\s*", f[end:])[0]))
+    if asked or SPOKESMAN.search(f[:start]):
+        return False
+    if OBLIQUE_SUFFIX.match(f[end:end + 4]):
+        return True
+    first = re.match(r"[^\W\d_]+", zone[start:end])
+    nouns = [a for a in morphology.analyse(first[0]) if a.pos == "NOUN"] if first else []
+    return bool(nouns) and all(a.tags & {"gen_dat", "abl"} for a in nouns)
+
+
+def _named(zone: str, end: int, role: str) -> tuple[int, str]:
+    """A role followed by the person's name ("Kryetari Shaqir Totaj", "Koordinatorja e KKSB-së, znj. Albulena
+    Morina") as "role (name)": the name is who answers for the task. A name is capitalised words that are not
+    the words of a body's name ("Kryetari i Komunës" stays a role)."""
+    m = re.match(r"(?:-\w+)?,?\s+" + PERSON.pattern, zone[end:])
+    words = m[1].replace(".", " ").split() if m else []
+    if not words or any(fold(w) in gazetteer.institution_words() or gazetteer.lookup(w) for w in words):
+        return end, role
+    return end + m.end(), f"{role} ({m[1]})"
+
+
 def owners(sentence: str, verb_at: int | None, people: dict[str, str]) -> list[tuple[int, int, str]]:
     """Owners named before the task verb (or, with no verb, anywhere): bodies and attendance people;
-    the one who asks ("Kryetari i kërkoi …") and recipients ("kërkesë në MAShT") are not owners."""
+    the one who asks ("Kryetari i kërkoi …"), recipients ("kërkesë në MAShT") and possessors ("Raporti i
+    Policisë") are not owners."""
     zone = sentence if verb_at is None else sentence[:verb_at]
     f = fold(zone)
     asker = ASKER.search(f)
     found: list[tuple[int, int, str]] = []
-    for s, e, _ in gazetteer.find_bodies(zone):
-        if (asker and s < asker.start()) or NOT_AGENT.search(f[:s]):
+    for s, e, body in gazetteer.find_bodies(zone):
+        head = HEAD_NOUN.search(zone[:s])
+        case_end = e  # the case is read on the body's first word, or on the head noun that names it
+        if head and fold(head[1]) in gazetteer.institution_words():  # "Drejtoria e Emergjencave Civile"
+            s, case_end = head.start(1), head.end(1)
+        if (asker and s < asker.start()) or NOT_AGENT.search(f[:s]) or oblique(zone, s, case_end):
             continue
+        if body.kind == "role":
+            e, name = _named(zone, e, re.sub(r"-\w+$", "", zone[s:e]))
+            if name != zone[s:e]:
+                found.append((s, e, name))
+                continue
         e += len(re.match(r"(?:-\w+)?(?:\s+[A-ZÇË][a-zçë]+(?![\w.]))?", zone[e:])[0]) if zone[e:e + 1] in "- " else 0
         found.append((s, e, re.sub(r"-\w+$", "", zone[s:e])))
+    for m in NAMED_BODY.finditer(zone):  # "Drejtoria e Emergjencave Civile": a body the gazetteer lacks by that name
+        nominative = any("nom" in a.tags for a in morphology.analyse(m[1]) if a.pos == "NOUN")
+        if fold(m[1]) not in gazetteer.institution_words() or not nominative or any(s < m.end() and m.start() < e for s, e, _ in found):
+            continue
+        if not (asker and m.start() < asker.start()) and not NOT_AGENT.search(f[:m.start()]):
+            found.append((m.start(), m.end(), m[0]))
     for m in re.finditer(r"\b[A-ZÇË][a-zçë]+(?:-[A-ZÇË][a-zçë]+)?\b", zone):
         inst = people.get(fold(m[0]))
         if inst is None or any(s <= m.start() < e for s, e, _ in found):
@@ -171,7 +265,8 @@ def score(features: dict[str, bool], w: dict[str, float] | None = None) -> float
     return w["bias"] + sum(w[k] for k, on in features.items() if on)
 
 
-def evidence(sentence: Sentence, ref: date | None, people: dict[str, str], diacritics: bool) -> Evidence:
+def evidence(sentence: Sentence, ref: date | None, people: dict[str, str], diacritics: bool,
+             in_list: bool = False) -> Evidence:
     """The features of one sentence, its owners and its deadline."""
     t = sentence.text
     f = fold(t)
@@ -182,27 +277,32 @@ def evidence(sentence: Sentence, ref: date | None, people: dict[str, str], diacr
                  people)
     if not who and verb_at is not None:
         who = owners(t, None, people)
+    said = SAID.search(f, 0, verb_at) if verb_at is not None else None
+    if said and _passive(t, verb_at, diacritics):  # "Zogaj tha se projekti do të realizohet nga kontraktori"
+        who = [o for o in who if o[0] > said.start()]
     deadline = find_deadline(t, ref)
     if not request and verb_at is not None:  # "Kryetari i kërkoi Policisë që të hartojë …"
         request = ASKER.search(f, 0, verb_at)
     decision = DECISION.search(f)
-    skip = [m.span() for m in (request, decision) if m]
+    skip = [m.span() for m in (request, decision) if m] + [(s, e) for s, e, _ in who]  # "Vata" is no aorist
     # the subject opens the sentence and "të" + its verb follows: a request by its form ("DKA të bëjë kërkesë")
     jussive = bool(verb) and not verb[1] and any(s < 25 and JUSSIVE_GAP.fullmatch(t[e:verb_at]) for s, e, _ in who)
     features = {"request": bool(request), "decision": bool(decision), "task_verb": bool(verb) and not verb[1],
                 "jussive": jussive,
-                "future": bool(verb) and verb[1], "owner": bool(who), "due": bool(deadline.due_text),
-                "past": past_verb(t, diacritics, skip), "wish": bool(WISH.search(f)), "offer": bool(OFFER.search(f)),
+                "future": bool(verb) and verb[1], "owner": bool(who), "due": is_marked(deadline),
+                "date": bool(deadline.due_text) and not is_marked(deadline), "listed": in_list,
+                "past": past_verb(t if verb_at is None else t[:verb_at], diacritics, skip), "wish": bool(WISH.search(f)), "offer": bool(OFFER.search(f)),
                 "ongoing": bool(ONGOING.search(f)), "deferred": bool(DEFERRED.search(f))}
     return Evidence(features, who, deadline)
 
 
 def read(sentence: Sentence, ref: date | None, people: dict[str, str], diacritics: bool,
-         w: dict[str, float] | None = None) -> ProseTask | None:
+         w: dict[str, float] | None = None, in_list: bool = False) -> ProseTask | None:
+    """The task a sentence sets, or None; outside a list of what the meeting asks for a task needs an owner."""
     t = sentence.text
-    ev = evidence(sentence, ref, people, diacritics)
+    ev = evidence(sentence, ref, people, diacritics, in_list)
     value = score(ev.features, w)
-    if value <= 0 or not ev.owners:
+    if value <= 0 or not (ev.owners or in_list):
         return None
     deadline = ev.deadline
     action = t
