@@ -1,11 +1,18 @@
 """A real browser on the real app: ask in the chat page, click a citation, see the quote
 highlighted in the document viewer; conversations saved on the server, listed, opened again and
 deleted. Debian's chromium driven by Playwright."""
+import json
 import os
 import re
 from pathlib import Path
 
+import pytest
+
+from assistant.core.services import Services
 from tests.conftest import ROOT
+from tests.llm_standin import ChatStandIn, serving
+
+SQ = {k: v["sq"] for k, v in json.loads((ROOT / "web" / "i18n.json").read_text(encoding="utf-8")).items()}
 
 
 def test_ask_click_citation_and_see_the_quote_highlighted(live_url, browser, tmp_path):
@@ -150,3 +157,41 @@ def test_regenerate_asks_again_in_place_and_an_abstention_lists_no_passages(live
     page.wait_for_url("**/search?q=*")
     assert page.locator("input[type=search]").input_value() == "Sa kushton një biletë avioni për në Tokio?"
     context.close()
+
+
+class Scripted(ChatStandIn):
+    """A model that writes `script`, whatever it is asked."""
+    script = ""
+
+    def reply(self, user: str, body: dict) -> str:
+        return self.script
+
+
+@pytest.fixture()
+def llm_live_url(services):
+    """The app over the ingested corpus with a scripted stand-in model, behind a real HTTP server."""
+    from tests.conftest import serving as serve_app
+    from web.app import create_app
+
+    with serving(Scripted, "") as url:
+        settings = services.settings.model_copy(update={"llm_url": url, "llm_model": "stand-in"})
+        with_model = Services(settings=settings, store=services.store, embedder=services.embedder,
+                              retriever=services.retriever)
+        yield from serve_app(create_app(settings, with_model))
+
+
+def test_the_models_draft_streams_and_a_rejected_one_is_replaced_and_said(llm_live_url, browser):
+    from playwright.sync_api import expect
+
+    Scripted.token_delay, Scripted.script = 0.15, "KVSP-ja ka 40 anëtarë nga qyteti i Parisit [1]."
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(llm_live_url + "/")
+    page.fill("#q", "Kush janë anëtarët e KVSP-së?")
+    page.press("#q", "Enter")
+    answer = page.locator(".turn.assistant").first
+    expect(answer.locator(".answer.streaming")).to_contain_text("40 anëtarë", timeout=30_000)  # as the model writes
+    answer.locator(".foot").wait_for(timeout=30_000)
+    expect(answer.locator(".check")).to_have_text(SQ["chat.check.rejected"])
+    assert "40" not in answer.locator(".answer").inner_text() and answer.locator("a.chip").count() >= 1
+    assert "pa model gjuhësor" in answer.locator(".foot").inner_text()  # the extractive answer stands
+    page.close()
