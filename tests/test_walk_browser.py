@@ -79,7 +79,8 @@ def walked(live_url, browser):
         page.press("#q", "Enter")
         expect(page.locator(".turn.assistant .foot")).to_have_count(n)
     chat = "/?" + page.url.partition("?")[2]  # the chat page with the walk's saved conversation open
-    post = lambda path, body: page.request.post(live_url + path, data=body).json()  # noqa: E731
+    # proposing reads the strategy for each concern: on a shared 2-core machine it takes longer than 30 s
+    post = lambda path, body: page.request.post(live_url + path, data=body, timeout=180_000).json()  # noqa: E731
     proposal = post("/api/plan/propose", {"text": CONCERNS})
     rows = proposal["rows"]
     post(f"/api/plan/rows/{rows[0]['id']}/approve", {})
