@@ -70,7 +70,7 @@ class Recombiner:
 
     def __init__(self, chunks, vectors: np.ndarray, kinds: dict[str, str], seed: int = 7):
         from assistant.answers.compose import split_sentences
-        from assistant.core.ingestion import lexical_string
+        from assistant.core.preparation import lexical_string
 
         self.rng = np.random.default_rng(seed)
         self.chunks, self.vectors, self.kinds = chunks, vectors, kinds

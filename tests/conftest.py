@@ -33,6 +33,7 @@ def services(ingested_settings):
     svc = build_services(ingested_settings)
     for path in iter_files([CORPUS]):
         ingest_bytes(svc, path.name, path.read_bytes())
+    svc.stop_workers()  # the worker's models leave with it; a later upload starts a fresh one
     return svc
 
 
@@ -115,8 +116,10 @@ def fresh_services(tmp_path, services):
 
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=CORPUS)
     store = open_store(settings)
-    yield Services(settings=settings, store=store, embedder=services.embedder,
+    svc = Services(settings=settings, store=store, embedder=services.embedder,
                    retriever=Retriever(store, services.embedder))
+    yield svc
+    svc.stop_workers()
     store.close()
 
 

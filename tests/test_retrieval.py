@@ -63,7 +63,8 @@ def test_dev_questions_are_found_in_the_top_five(services):
 
 
 def test_changed_normalisation_retokenises_the_index(fresh_services):
-    from assistant.core.ingestion import ingest_bytes, lexical_string
+    from assistant.core.ingestion import ingest_bytes
+    from assistant.core.preparation import lexical_string
 
     store = fresh_services.store
     ingest_bytes(fresh_services, "shenim.txt", "Ligji për Policinë e Shtetit rregullon policinë.".encode())

@@ -37,7 +37,7 @@ def test_ivf_is_retrained_when_the_collection_outgrows_its_lists(monkeypatch):
 
 
 def test_recombined_chunks_go_through_the_real_store(services, fresh_services):
-    from assistant.core.ingestion import lexical_string
+    from assistant.core.preparation import lexical_string
     from bench import scale
 
     chunks, vectors, kinds = scale.base_corpus(services)

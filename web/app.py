@@ -13,7 +13,7 @@ from web.throttle import LoginThrottle
 def build_services(settings: Settings) -> Services:
     from assistant.search.albanian import normalisation_version
     from assistant.search.embedder import make_embedder
-    from assistant.core.ingestion import lexical_string
+    from assistant.core.preparation import lexical_string
     from assistant.search.retrieve import Retriever
     from assistant.store import open_store
 

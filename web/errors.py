@@ -4,6 +4,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.core.jobs import error_status
 from ingest.model import IngestError
 
 
@@ -24,8 +25,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(IngestError)
     async def _ingest_error(request: Request, exc: IngestError):
-        status = 413 if exc.code == "too_large" else 415 if exc.code == "unsupported_type" else 422
-        return error_response(status, exc.code, exc.message)
+        return error_response(error_status(exc.code), exc.code, exc.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):

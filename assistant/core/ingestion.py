@@ -1,15 +1,14 @@
-"""The path of a file: bytes -> ingest/<format> -> chunker -> embedder -> store, all-or-nothing."""
+"""The path of a file: bytes -> ingest/<format> -> chunker -> embedder (preparation.py, in a bounded
+worker process by default) -> store, all-or-nothing."""
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.search.albanian import lexical_tokens
-from assistant.store.base import DocumentRecord, NewChunk
+from assistant.core.preparation import PreparedDocument, Progress, prepare_document
+from assistant.store.base import DocumentRecord
 from ingest.model import IngestError
 
 SUPPORTED = (".pdf", ".docx", ".txt", ".md")
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 @dataclass
@@ -26,15 +25,21 @@ def safe_filename(name: str | None) -> str:
     return name or "document"
 
 
-def lexical_string(section: list[str], text: str) -> str:
-    """What the full-text index holds for a chunk: its section path and text as lexical tokens."""
-    return " ".join(lexical_tokens(" > ".join(section) + "\n" + text))
+def prepare(services, filename: str, data: bytes, progress: Progress | None) -> PreparedDocument:
+    """Parse, chunk and embed: in a bounded worker process (the default), or here when
+    KVSP_INGEST_WORKER is off."""
+    if services.settings.ingest_worker:
+        prepared = services.ingest_workers().prepare(filename, data, progress)
+        if prepared.embedder_id != services.embedder.version:  # vectors must share the index's space
+            raise RuntimeError(f"the ingest worker embedded with {prepared.embedder_id}, "
+                               f"this process searches with {services.embedder.version}")
+        return prepared
+    return prepare_document(services.settings, services.embedder, filename, data, progress)
 
 
 def ingest_bytes(services, filename: str, data: bytes, progress: Progress | None = None) -> IngestResult:
-    from ingest.chunker import chunk, embedding_text
-    from ingest.dispatch import guess_kind, guess_title, parse_file
-
+    """The one way a file enters the store: checked, skipped when its bytes are known, prepared,
+    stored in one step."""
     settings, store = services.settings, services.store
     filename = safe_filename(filename)
     if len(data) > settings.upload_limit_bytes:
@@ -43,22 +48,13 @@ def ingest_bytes(services, filename: str, data: bytes, progress: Progress | None
     existing = store.find_by_sha(sha256)
     if existing:
         return IngestResult("unchanged", existing)
-    doc = parse_file(filename, data, ocr_lang=settings.ocr_lang, ocr_workers=settings.ocr_workers,
-                     progress=progress, ocr_cache_dir=settings.data_dir / "cache" / "ocr")
-    if not doc.text.strip():
-        raise IngestError("no_text", f"{filename}: no text could be read from this file")
-    chunks = chunk(doc, count_tokens=getattr(services.embedder, "count_tokens", None))
-    texts = [embedding_text(c) for c in chunks]
+    doc = prepare(services, filename, data, progress)
     if progress:
-        progress("embed", 0, len(texts))
-    vectors = services.embedder.embed_passages(
-        texts, progress=(lambda done: progress("embed", done, len(texts))) if progress else None)
-    new_chunks = [NewChunk(c.ord, c.page, list(c.section), c.start, c.end, c.text, lexical_string(c.section, c.text))
-                  for c in chunks]
+        progress("store", 0, 1)
     record = store.add_version(
-        filename=filename, title=guess_title(filename, doc), kind=guess_kind(filename, doc), sha256=sha256,
-        original=data, text=doc.text, pages=doc.pages, tables=doc.tables, meta=doc.meta, chunks=new_chunks,
-        vectors=vectors, embedder_id=services.embedder.version)
+        filename=filename, title=doc.title, kind=doc.kind, sha256=sha256, original=data, text=doc.text,
+        pages=doc.pages, tables=doc.tables, meta=doc.meta, chunks=doc.chunks, vectors=doc.vectors,
+        embedder_id=doc.embedder_id)
     return IngestResult("updated" if record.version > 1 else "added", record)
 
 

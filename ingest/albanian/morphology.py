@@ -9,8 +9,11 @@ The analyser is `uniparser-albanian` (rule-based, literary Albanian with Gheg el
 takes 20-30 s and ~0.9 GB to load per mode and then ~2 ms a word, so its answers for the
 vocabulary of the bundled texts are shipped precomputed in ingest/data/morfologji-*.tsv.gz (one
 table per mode, an empty row for a form it does not know). A form outside them never makes a
-request wait: the first such form starts loading the analyser in a background thread, once per
-process, and reads as unknown until it is loaded. Rebuild the tables with
+request wait, and the analyser never enters the calling process: the first such form starts it
+in a child process of its own (`python -m ingest.albanian.morphology serve MODE`, one per mode),
+and the form reads as unknown until that child is ready; then forms go to it over a pipe, one
+line each. The serving process so stays small (the analyser's memory is the child's) and a
+pasted note with new words costs a few ms, not a 60-s load. Rebuild the tables with
 `python -m ingest.albanian.morphology build`.
 
 Two modes: `diacritics=True` for standard spelling, `diacritics=False` for text typed without ë/ç
@@ -18,7 +21,10 @@ Two modes: `diacritics=True` for standard spelling, `diacritics=False` for text 
 lemmas keep their diacritics. `typed_without_diacritics(text)` tells which a text needs.
 """
 import gzip
+import json
+import os
 import re
+import subprocess
 import sys
 import threading
 from dataclasses import dataclass
@@ -82,7 +88,8 @@ def analyse(word: str, diacritics: bool = True) -> tuple[Analysis, ...]:
 
 @lru_cache(maxsize=200_000)
 def _analysed(form: str, diacritics: bool) -> tuple[Analysis, ...]:
-    return tuple(_from_analyser(a) for a in _analyser(diacritics).analyze_words(form))
+    return tuple(Analysis(lemma, gramm.split(",")[0], frozenset(gramm.split(",")[1:]), gloss)
+                 for lemma, gramm, gloss in _CHILDREN[diacritics].ask(form))
 
 
 def typed_without_diacritics(text: str) -> bool:
@@ -92,7 +99,7 @@ def typed_without_diacritics(text: str) -> bool:
 
 
 def warm(diacritics: bool = True) -> None:
-    """Load the analyser in the background, once per mode and process."""
+    """Start the analyser's child process in the background, once per mode and process."""
     with _LOCK:
         if diacritics in _STARTED:
             return
@@ -100,27 +107,64 @@ def warm(diacritics: bool = True) -> None:
     threading.Thread(target=_load, args=(diacritics,), daemon=True).start()
 
 
-# ---------- the analyser and its precomputed tables ----------
+# ---------- the analyser, in a child process, and its precomputed tables ----------
 _LOCK = threading.Lock()
 _STARTED: set[bool] = set()
 _LOADED: set[bool] = set()
 
 
+class _AnalyserProcess:
+    """One mode's analyser in a child process: a form per line in, its analyses as JSON per line out.
+
+    The child leaves when its stdin closes, so it never outlives the process that started it."""
+
+    def __init__(self, diacritics: bool):
+        root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "ingest.albanian.morphology", "serve", "strict" if diacritics else "nodiacritics"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
+            env=env, cwd=root)
+        self._lock = threading.Lock()
+        if self._proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the morphological analyser did not start")
+
+    def ask(self, form: str) -> list[list[str]]:
+        with self._lock:  # one question at a time on the pipe
+            if self._proc.poll() is not None:
+                return []
+            self._proc.stdin.write(form + "\n")
+            self._proc.stdin.flush()
+            return json.loads(self._proc.stdout.readline() or "[]")
+
+
+_CHILDREN: dict[bool, _AnalyserProcess] = {}
+
+
 def _load(diacritics: bool) -> None:
-    _analyser(diacritics)
+    try:
+        _CHILDREN[diacritics] = _AnalyserProcess(diacritics)
+    except (OSError, RuntimeError):
+        return  # forms outside the tables stay unknown: the readers fall back on their other cues
     _LOADED.add(diacritics)
 
 
 @lru_cache(maxsize=2)
-def _analyser_unlocked(diacritics: bool):
+def _analyser(diacritics: bool):
+    """The analyser itself, in this process: only the child and `build` load it."""
     from uniparser_albanian import AlbanianAnalyzer
 
     return AlbanianAnalyzer(mode="strict" if diacritics else "nodiacritics")
 
 
-def _analyser(diacritics: bool):
-    with _LOCK:  # one load per mode even when warm() and a request ask at once
-        return _analyser_unlocked(diacritics)
+def _serve(mode: str) -> None:
+    analyser = _analyser(mode == "strict")
+    print("ready", flush=True)
+    for line in sys.stdin:
+        form = line.rstrip("\n")
+        rows = [[a.lemma, ",".join([a.pos, *sorted(a.tags)]), a.gloss]
+                for a in map(_from_analyser, analyser.analyze_words(form))] if form else []
+        print(json.dumps(rows, ensure_ascii=False), flush=True)
 
 
 def _from_analyser(wf) -> Analysis:
@@ -180,5 +224,7 @@ def build(root: Path) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["build"]:
         build(Path(__file__).resolve().parents[2])
+    elif sys.argv[1:2] == ["serve"] and sys.argv[2:] in (["strict"], ["nodiacritics"]):
+        _serve(sys.argv[2])
     else:
-        print("usage: python -m ingest.albanian.morphology build")
+        print("usage: python -m ingest.albanian.morphology build | serve strict|nodiacritics")

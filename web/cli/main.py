@@ -1,7 +1,5 @@
 """The `kvsp` command line: as thin as the HTTP routes, calling the same assistant/ code."""
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -135,13 +133,15 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None)):
         err.print(f"error: no accounts yet (local single-user mode), so the app listens on 127.0.0.1 only, "
                   f"not {host}. Create an admin first: kvsp users add NAME --role admin")
         raise typer.Exit(2)
-    if settings.corpus_dir.is_dir() and not _has_documents(settings):
-        # A child process ingests, so the serving process never holds the bulk embedding model.
+    first_start = settings.corpus_dir.is_dir() and not _has_documents(settings)
+    svc = services()
+    if first_start:
+        # Through the ingest worker like any upload: the bulk embedding model stays in that process.
         err.print(f"First start: ingesting {settings.corpus_dir} …")
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "web.cli.main", "ingest", str(settings.corpus_dir)], check=False)
+        print_ingest_summary(ingest_paths(svc, [settings.corpus_dir]))
+        svc.stop_workers()  # its memory goes back now, not after the idle time
         err.print(f"ready in {time.perf_counter() - t0:.0f} s")
-    svc = services()
     err.print(f"Serving on http://{host}:{port}  (API docs: /docs)")
     # The app reads X-Forwarded-* itself, and only with KVSP_TRUST_PROXY: uvicorn must not trust them first.
     uvicorn.run(create_app(settings, svc), host=host, port=port, log_level="warning", proxy_headers=False)
