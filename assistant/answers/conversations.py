@@ -135,7 +135,7 @@ class Conversations:
                     return None
             self.db.execute("UPDATE conversations SET updated_at = ?, title = CASE WHEN title = '' THEN ? ELSE title END "
                             "WHERE id = ?", (stamp, title_of(question), conversation_id))
-        return next(t for t in self.turns(owner, conversation_id) if t.id == turn_id)
+        return next((t for t in self.turns(owner, conversation_id) or () if t.id == turn_id), None)
 
     def delete(self, owner: str, conversation_id: str) -> bool:
         """Delete the owner's conversation and its turns (the answer artifacts stay: the audit
