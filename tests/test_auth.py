@@ -14,8 +14,9 @@ PASSWORD = "fjalëkalim-i-gjatë"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 # Paths anyone may reach: the login form and its API twin.
 PUBLIC = {"/login", "/api/login"}
-# Writes open to every logged-in user: asking is a read whatever its method; logging out.
-OPEN_WRITES = {("POST", "/api/ask"), ("POST", "/api/ask/stream"), ("POST", "/logout"), ("POST", "/api/logout")}
+# Writes open to every logged-in user: asking is a read whatever its method; one's own conversations; logging out.
+OPEN_WRITES = {("POST", "/api/ask"), ("POST", "/api/ask/stream"), ("POST", "/api/conversations"),
+               ("DELETE", "/api/conversations/{conversation_id}"), ("POST", "/logout"), ("POST", "/api/logout")}
 
 
 @pytest.fixture(params=ENGINES)

@@ -1,8 +1,11 @@
 """A real browser on the documents page, over an empty data folder: upload by the file picker with
 a progress bar and the new row without a reload, Albanian errors for files that cannot be read,
 filter and title search, delete after an inline confirmation. At a desk and on a phone."""
+import io
 import json
+import zipfile
 
+import pypdf
 import pytest
 
 from tests.conftest import CORPUS, SAMPLES, SCREENS
@@ -62,6 +65,20 @@ def test_files_that_cannot_be_read_get_an_albanian_error(fresh_url, page, tmp_pa
     item = upload(page, broken)
     item.locator(".error[role=alert]").wait_for()
     assert item.locator(".error").inner_text() == SQ["doc.error.corrupt"]
+
+    bomb = tmp_path / "bombe.docx"  # a member of 8 MB of zeros, deflated to a few KB
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", "<w:document/>")
+        z.writestr("word/media/zero.bin", bytes(8 * 2**20))
+    locked = tmp_path / "i-mbyllur.pdf"
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO((SAMPLES / "procesverbal-kvsp-lumez-2024-10-03.pdf").read_bytes()))
+    writer.encrypt("fjalekalim", algorithm="AES-256")
+    with locked.open("wb") as out:
+        writer.write(out)
+    for path, key in ((bomb, "doc.error.zip_bomb"), (locked, "doc.error.encrypted_pdf")):
+        item = upload(page, path)
+        item.locator(".error[role=alert]").wait_for(timeout=60_000)
+        assert item.locator(".error").inner_text() == SQ[key]  # the page's Albanian, not the API's English
     assert rows(page) == []
 
 

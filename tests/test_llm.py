@@ -166,3 +166,63 @@ def test_validate_checks_names_numbers_dates_and_negation_against_the_span():
                                           "KVSP meets on 14 March 2024.", "Ftesa nuk dërgohet me postë."]
     a, b = kept[0].spans[1]
     assert passages[1][a:b] == "Kryetari i Bashkisë së Fierit është z. Artan Hoxha."
+
+
+# ---------- streaming through /api/ask/stream, served over real HTTP ----------
+@pytest.fixture()
+def llm_url_app(services, llm_server):
+    """The app over the ingested corpus with the stand-in configured, behind a real HTTP server."""
+    from tests.conftest import serving as serve_app
+    from web.app import create_app
+
+    with_model = with_llm(services, llm_server)
+    yield from serve_app(create_app(with_model.settings, with_model))
+
+
+def stream(url: str, question: str) -> list[tuple[float, dict]]:
+    """The NDJSON events of /api/ask/stream, each with the time it arrived."""
+    import httpx
+
+    events = []
+    with httpx.stream("POST", url + "/api/ask/stream", json={"question": question}, timeout=30) as resp:
+        assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/x-ndjson")
+        for line in resp.iter_lines():
+            if line.strip():
+                events.append((time.monotonic(), json.loads(line)))
+    return events
+
+
+def test_client_streams_the_reply_piece_by_piece(services, llm_server):
+    StandIn.mode, StandIn.script = "script", "KVSP-ja mblidhet dy herë në vit [1]."
+    pieces = []
+    reply = chat(with_llm(services, llm_server).settings, [{"role": "user", "content": "?"}], on_token=pieces.append)
+    assert reply == "KVSP-ja mblidhet dy herë në vit [1]." and "".join(pieces) == reply and len(pieces) == 7
+    assert StandIn.requests[-1]["body"]["stream"] is True
+
+
+def test_tokens_arrive_before_the_checked_answer_which_drops_the_invented_claim(llm_url_app):
+    StandIn.token_delay = 0.05
+    events = stream(llm_url_app, "Kush janë anëtarët e KVSP-së?")
+    deltas = [(t, e) for t, e in events if e["type"] == "delta"]
+    (done_at, done), = [(t, e) for t, e in events if e["type"] == "done"]
+    assert events[-1][1] is done and len(deltas) > 5
+    assert done_at - deltas[0][0] > 0.2  # the first tokens were on the wire well before the answer
+    streamed = "".join(e["text"] for _, e in deltas)
+    assert "Parisit [7]" in streamed  # the model's draft, as it wrote it …
+    assert done["backend"] == "llm:stand-in" and done["llm_check"] == "trimmed"
+    assert "Parisit" not in done["answer"] and done["citations"]  # … and what the check kept
+
+
+def test_a_rejected_stream_is_replaced_by_the_extractive_answer(llm_url_app):
+    StandIn.mode, StandIn.script = "script", "KVSP-ja ka 40 anëtarë nga qyteti i Parisit [1]."
+    events = [e for _, e in stream(llm_url_app, "Kush janë anëtarët e KVSP-së?")]
+    assert "40 anëtarë" in "".join(e["text"] for e in events if e["type"] == "delta")
+    done = events[-1]
+    assert done["type"] == "done" and done["llm_check"] == "rejected" and done["backend"] == "offline"
+    assert "40" not in done["answer"] and "Parisit" not in done["answer"] and done["citations"]
+
+
+def test_offline_the_answer_comes_as_one_final_event(live_url):
+    events = [e for _, e in stream(live_url, "Kush janë anëtarët e KVSP-së?")]
+    assert [e["type"] for e in events] == ["done"]
+    assert events[0]["llm_check"] is None and events[0]["citations"]

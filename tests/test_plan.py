@@ -208,12 +208,17 @@ def test_export_xlsx_csv_docx(tmp_path):
     from assistant.plan.export import export
 
     rows = [{**r, "status": "done"} for r in lumez_rows()]
-    wb = load_workbook(io.BytesIO(export(rows, "xlsx")))
+    title, note = "Bashkia Lumëz – Plani vendor shumaktorial, 04.12.2026", "koka e regjistrit të auditimit: nr. 3, ab12"
+    wb = load_workbook(io.BytesIO(export(rows, "xlsx", title=title, note=note)))
     sheet = list(wb.active.values)
-    assert sheet[1][:2] == ("Nr.", "Problematika e identifikuar") and sheet[2][1] == rows[0]["problem"]
-    assert sheet[2][3].startswith("1. Vendosja e 6 kamerave") and sheet[2][7] == "Realizuar"
-    table = list(csv.reader(io.StringIO(export(rows, "csv").decode("utf-8-sig"))))
-    assert len(table) == 8 and table[3][2] == "Prioritet i lartë"
+    assert sheet[0][0] == title and sheet[1][0] == note  # whose plan, as of when, and the audit anchor
+    assert sheet[2][:2] == ("Nr.", "Problematika e identifikuar") and sheet[3][1] == rows[0]["problem"]
+    assert sheet[3][3].startswith("1. Vendosja e 6 kamerave") and sheet[3][7] == "Realizuar"
+    table = list(csv.reader(io.StringIO(export(rows, "csv", title=title, note=note).decode("utf-8-sig"))))
+    assert table[0] == [title] and table[1] == [note] and table[2][0] == "Nr."  # the heading as one-cell rows
+    assert len(table) == 10 and table[5][2] == "Prioritet i lartë"
+    without_note = list(csv.reader(io.StringIO(export(rows, "csv", title=title).decode("utf-8-sig"))))
+    assert without_note[0] == [title] and without_note[1][0] == "Nr."
     (tmp_path / "plani.docx").write_bytes(export(rows, "docx"))
     subprocess.run(["libreoffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
                     str(tmp_path / "plani.docx")], check=True, capture_output=True, timeout=180)
@@ -277,6 +282,16 @@ def test_routes_extract_import_approve_track_export(api):
     head = audit.head(api.app.state.services.database)
     word = Document(io.BytesIO(api.get("/api/plan/export?format=docx").content))
     assert any(head["hash"] in p.text for p in word.paragraphs)  # the export anchors the audit chain
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    today = f"{date.today():%d.%m.%Y}"
+    sheet = list(load_workbook(io.BytesIO(api.get("/api/plan/export?format=xlsx").content)).active.values)
+    table = list(csv.reader(io.StringIO(api.get("/api/plan/export?format=csv").content.decode("utf-8-sig"))))
+    for heading in ([sheet[0][0], sheet[1][0]], [table[0][0], table[1][0]]):  # the council, the date, the anchor
+        assert heading[0].startswith("Bashkia Lumëz") and today in heading[0]
+        assert head["hash"] in heading[1] and f"nr. {head['id']}" in heading[1]
     page = api.get("/plan")
     assert page.status_code == 200 and "Braktisja shkollore" in page.text
 

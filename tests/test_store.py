@@ -281,7 +281,7 @@ def test_backends_rank_alike(tmp_path, request):
 
 def test_migrations_apply_once(pg_url):
     with psycopg.connect(pg_url) as conn:
-        names = ["0001_initial", "0002_accounts_audit_plan", "0003_audit_sequence"]
+        names = ["0001_initial", "0002_accounts_audit_plan", "0003_audit_sequence", "0004_conversations"]
         assert migrations.apply(conn) == names
         assert migrations.apply(conn) == []
         assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")] == names

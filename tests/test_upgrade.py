@@ -144,7 +144,7 @@ def test_a_folder_from_before_migrations_opens_with_nothing_lost(tmp_path):
     assert {t: rows for t, rows in after.items() if t != "meta"} == {t: rows for t, rows in before.items() if t != "meta"}
     assert set(before["meta"]) <= set(after["meta"])
     applied = [r[0] for r in db.connection().execute("SELECT version FROM schema_migrations ORDER BY version")]
-    assert applied == ["0001_store", "0002_accounts_audit_plan"]
+    assert applied == ["0001_store", "0002_accounts_audit_plan", "0003_conversations"]
 
     # the store reads what the old code wrote
     assert [(d.id, d.chunks, d.sha256) for d in store.list_documents()] == [("d1", 2, sha("\n\n".join(PASSAGES)))]

@@ -35,9 +35,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     errors.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
-    from web.routes import actions, audit, auth, chat, documents, jobs, minutes, plan, search
+    from web.routes import actions, audit, auth, chat, conversations, documents, jobs, minutes, plan, search
 
-    for module in (chat, documents, jobs, search, minutes, actions, plan, audit):
+    for module in (chat, conversations, documents, jobs, search, minutes, actions, plan, audit):
         app.include_router(module.router)
     auth.install(app)  # login routes and the guard that denies by default
     app.add_middleware(params.StorableJson)

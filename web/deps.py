@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from assistant.accounts.auth import ROLES, AuthDb
+from assistant.answers.conversations import Conversations
 from assistant.core.settings import Settings
 from assistant.store.base import Store
 from web.errors import ApiError
@@ -42,6 +43,11 @@ ServicesDep = Annotated[object, Depends(get_services)]
 
 def auth_db(request: Request) -> AuthDb:
     return AuthDb(get_database(request))
+
+
+def conversations_of(request: Request) -> Conversations:
+    """The saved chat conversations (each read and write names its owner)."""
+    return Conversations(get_database(request))
 
 
 def current_user(request: Request) -> dict | None:

@@ -4,6 +4,7 @@
 - `Text`: a string that can be stored, i.e. encoded as UTF-8 (JSON may carry lone surrogates).
 - `Int64`: an integer SQLite can hold.
 - `IsoMoment`: an ISO date or datetime that can be compared and stored.
+- `ConversationId`: the id of a saved conversation or of one of its turns (32 hex digits).
 - `MeetingIn`, `ActionIn`: the secretary's corrected meeting and action items, typed field by field.
 - `StorableJson`: no JSON body with unencodable text reaches any route.
 """
@@ -58,6 +59,8 @@ Offset = Annotated[int, Field(strict=True, ge=0, le=INT64_MAX)]  # a position in
 MANY = 1000  # list items of one meeting (people, agenda items, decisions)
 IsoMoment = Annotated[Text, AfterValidator(iso_moment)]
 IsoDate = Annotated[Text, AfterValidator(_iso_date)]
+ID_PATTERN = r"^[0-9a-f]{32}$"  # the ids of saved conversations and of their turns
+ConversationId = Annotated[str, Field(pattern=ID_PATTERN)]
 
 
 class PersonIn(BaseModel):

@@ -178,11 +178,14 @@ class Answer:
     disagreement: list[dict] = field(default_factory=list)
     features: dict = field(default_factory=dict)  # what the abstention model saw (evidence.py)
     context: str = ""  # the earlier question a follow-up was read with
+    # What the claim check made of an LLM's reply: "kept" whole, "trimmed" (sentences dropped),
+    # "rejected" (nothing kept, or the call failed: the offline answer stands); None when none was asked.
+    llm_check: str | None = None
 
     def public(self) -> dict:
         return {"answer": self.answer, "abstained": self.abstained, "lang": self.lang,
                 "backend": self.backend, "evidence": round(self.evidence, 3),
-                "disagreement": self.disagreement, "context": self.context,
+                "disagreement": self.disagreement, "context": self.context, "llm_check": self.llm_check,
                 "citations": [asdict(c) for c in self.citations]}
 
 

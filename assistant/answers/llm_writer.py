@@ -7,6 +7,7 @@ the sentence says.
 """
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.answers.claims import Claims, conflicts, read_claims
@@ -102,20 +103,23 @@ def validate(reply: str, passages: dict[int, str]) -> list[Kept]:
     return kept
 
 
-def llm_answer(settings: Settings, question: str, lang: str, hits, doc_texts: dict[str, str]) -> Answer | None:
+def llm_answer(settings: Settings, question: str, lang: str, hits, doc_texts: dict[str, str],
+               on_token: Callable[[str], None] | None = None) -> Answer | None:
     """An answer written by the configured LLM from the top passages, validated; None when the
-    call fails or no sentence survives validation (the offline answer stands)."""
+    call fails or no sentence survives validation (the offline answer stands). `on_token` sees
+    the reply as it is written, before any check: the caller shows it as a draft only."""
     top = hits[:MAX_PASSAGES]
     if not top:
         return None
     passages = [{"n": i + 1, "title": h.chunk.title, "page": h.chunk.page, "text": h.chunk.text}
                 for i, h in enumerate(top)]
-    reply = chat(settings, answer_messages(question, lang, passages))
+    reply = chat(settings, answer_messages(question, lang, passages), on_token=on_token)
     if reply is None:
         return None
     kept = validate(reply, {p["n"]: p["text"] for p in passages})
     if not kept:
         return None
+    check = "kept" if len(kept) == len(reply_sentences(reply)) else "trimmed"
     cites, lines, numbering = [], [], {}
     for k in kept:
         marks = []
@@ -129,5 +133,6 @@ def llm_answer(settings: Settings, question: str, lang: str, hits, doc_texts: di
             marks.append(f"[{numbering[key]}]")
         body = k.sentence.rstrip(" .")
         lines.append(f"{body} {''.join(marks)}.")
-    return Answer(question, lang, " ".join(lines), False, cites, evidence=1.0, backend=f"llm:{settings.llm_model}")
+    return Answer(question, lang, " ".join(lines), False, cites, evidence=1.0, backend=f"llm:{settings.llm_model}",
+                  llm_check=check)
 

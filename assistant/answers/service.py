@@ -1,5 +1,6 @@
 """The answer job: retrieve, compose (the LLM when configured and its reply validates, else
 offline), and store the answer as an artifact."""
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timezone
 
@@ -33,15 +34,18 @@ def offline_answer(services, question: str, k: int = DEFAULT_K, threshold: float
 
 
 def ask(services, question: str, k: int = DEFAULT_K, producer: str = "api",
-        history: tuple[str, ...] = ()) -> tuple[Answer, str]:
+        history: tuple[str, ...] = (), on_token: Callable[[str], None] | None = None) -> tuple[Answer, str]:
     """Retrieve, answer (the LLM when configured and its reply validates, else offline), and
-    store the answer as an artifact. Returns the answer and the artifact id."""
+    store the answer as an artifact. Returns the answer and the artifact id. `on_token` receives
+    the LLM's reply as it streams, unchecked; the returned answer is what the check kept."""
     result, hits, docs, doc_texts = offline_answer(services, question, k, history=history)
     if services.settings.llm_url and not result.abstained:  # no model is asked what the documents do not support
-        written = llm_answer(services.settings, question, result.lang, hits, doc_texts)
+        written = llm_answer(services.settings, question, result.lang, hits, doc_texts, on_token=on_token)
         if written:
             written.evidence, written.context = result.evidence, result.context
             result = written
+        else:
+            result.llm_check = "rejected"
     # the content hash and version pin each citation to the exact text it was made from
     versions = {doc_id: {"sha256": doc.sha256, "version": doc.version} if doc else {} for doc_id, doc in docs.items()}
     artifact_id = services.store.save_artifact("answer", {
@@ -51,6 +55,6 @@ def ask(services, question: str, k: int = DEFAULT_K, producer: str = "api",
         "retrieved": [{"chunk_id": h.chunk.id, "document_id": h.chunk.document_id, "score": h.score,
                        "lexical": h.lexical, "dense": h.dense} for h in hits],
         "citations": [{**asdict(c), **versions.get(c.document_id, {})} for c in result.citations], "answer": result.answer,
-        "disagreement": result.disagreement,
+        "disagreement": result.disagreement, "llm_check": result.llm_check,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "producer": producer})
     return result, artifact_id

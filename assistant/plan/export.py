@@ -1,5 +1,11 @@
 """The plan as the standard table (Nr, Problematika, Prioriteti, Aktivitetet, Institucioni
-përgjegjës, Partnerë, Afati, Statusi) in DOCX, XLSX or CSV bytes. Lists are one item a line."""
+përgjegjës, Partnerë, Afati, Statusi) in DOCX, XLSX or CSV bytes. Lists are one item a line.
+
+Every format opens with the same heading: the title line (the council, the version, the day) and
+the note (the plan version and the audit log's head, which anchors the chain on paper). A sheet
+and a CSV carry them as rows of one cell above the table's header row, so a spreadsheet shows them
+and a reader skips the rows before "Nr.".
+"""
 import csv
 import io
 import re
@@ -48,29 +54,38 @@ def table_rows(rows: list[dict], numbered_lists: bool = True) -> list[list[str]]
     return out
 
 
-def to_csv(rows: list[dict]) -> bytes:
+def heading_rows(title: str, note: str) -> list[list[str]]:
+    """The heading above the table in a sheet or a CSV: one cell a line."""
+    return [[line] for line in (title, note) if line]
+
+
+def to_csv(rows: list[dict], title: str, note: str = "") -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
+    writer.writerows(heading_rows(title, note))
     writer.writerow(HEADERS)
     writer.writerows(table_rows(rows))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # the BOM lets Excel read the Albanian letters
 
 
-def to_xlsx(rows: list[dict], title: str) -> bytes:
+def to_xlsx(rows: list[dict], title: str, note: str = "") -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     wb = Workbook()
     ws = wb.active
     ws.title = "Plani"
-    ws.append([title])
+    lead = heading_rows(title, note)
+    for line in lead:
+        ws.append(line)
     ws["A1"].font = Font(bold=True, size=13)
     ws.append(list(HEADERS))
-    for cell in ws[2]:
+    header = len(lead) + 1
+    for cell in ws[header]:
         cell.font = Font(bold=True)
     for values in table_rows(rows):
         ws.append(values)
-    for row in ws.iter_rows(min_row=2):
+    for row in ws.iter_rows(min_row=header):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     for letter, width in zip("ABCDEFGH", (6, 40, 16, 60, 40, 30, 18, 14)):
@@ -118,9 +133,9 @@ def to_docx(rows: list[dict], title: str, note: str = "") -> bytes:
 
 def export(rows: list[dict], fmt: str, title: str = "Plani vendor shumaktorial", note: str = "") -> bytes:
     if fmt == "csv":
-        return to_csv(rows)
+        return to_csv(rows, title, note)
     if fmt == "xlsx":
-        return to_xlsx(rows, title)
+        return to_xlsx(rows, title, note)
     if fmt == "docx":
         return to_docx(rows, title, note)
     raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")

@@ -1,22 +1,24 @@
-"""Ask: the chat page, cited answers (plain and streamed), stored answers, and the document viewer
-that opens a citation with its quote highlighted."""
+"""Ask: the chat page, cited answers (plain and streamed, in a saved conversation or alone), stored
+answers, and the document viewer that opens a citation with its quote highlighted."""
 import json
-import re
+import logging
+import queue
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant.answers.compose import DEFAULT_K
 from assistant.answers.service import ask
 from ingest.limits import damaged_note
-from web.deps import CurrentUser, ServicesDep, StoreDep
+from web.deps import CurrentUser, ServicesDep, StoreDep, conversations_of
 from web.errors import ApiError
 from web.pages import render
-from web.params import Text
+from web.params import ConversationId, Text
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 MAX_K = 20
 MAX_HISTORY = 10
@@ -27,36 +29,87 @@ class Question(BaseModel):
     k: int | None = Field(None, ge=1, le=MAX_K)
     history: list[Annotated[Text, Field(max_length=2000)]] = Field(
         default_factory=list, max_length=MAX_HISTORY,
-        description="the conversation's earlier questions, oldest first: a follow-up is read with the last one")
+        description="without a conversation: the earlier questions, oldest first; a follow-up is read with the last one")
+    conversation_id: ConversationId | None = Field(
+        None, description="one of your conversations: the turn is saved in it, and its record is the history")
+    turn_id: ConversationId | None = Field(
+        None, description="with conversation_id: a turn of it asked again; its answer is replaced")
 
 
-def _answer(services, body: Question, user: dict) -> dict:
+def _history(request: Request, body: Question, user: dict) -> tuple[str, ...]:
+    """The questions the new one is read with: the conversation's record, or the ones sent."""
+    if body.conversation_id is None:
+        if body.turn_id is not None:
+            raise ApiError(422, "invalid_request", "turn_id: needs conversation_id")
+        return tuple(q.strip() for q in body.history if q.strip())
+    if body.history:
+        raise ApiError(422, "invalid_request", "history: a conversation's history is its record; send one of the two")
+    history = conversations_of(request).history(user["name"], body.conversation_id, before=body.turn_id)
+    if history is None:
+        raise ApiError(404, "not_found", "No such conversation or turn.")
+    return history
+
+
+def _answer(request: Request, services, body: Question, user: dict, history: tuple[str, ...],
+            on_token=None) -> dict:
+    question = body.question.strip()
+    result, artifact_id = ask(services, question, k=body.k or DEFAULT_K, producer=user.get("name", "api"),
+                              history=history, on_token=on_token)
+    response = {**result.public(), "artifact_id": artifact_id}
+    if body.conversation_id is not None:
+        turn = conversations_of(request).record(user["name"], body.conversation_id, question, response,
+                                                replace=body.turn_id)
+        if turn is None:  # deleted while the answer was being written
+            raise ApiError(404, "not_found", "No such conversation or turn.")
+        response |= {"conversation_id": body.conversation_id, "turn_id": turn.id}
+    return response
+
+
+def _checked(request: Request, body: Question, user: dict) -> tuple[str, ...]:
     if not body.question.strip():
         raise ApiError(422, "empty_question", "The question is empty.")
-    result, artifact_id = ask(services, body.question.strip(), k=body.k or DEFAULT_K, producer=user.get("name", "api"),
-                              history=tuple(q.strip() for q in body.history if q.strip()))
-    return {**result.public(), "artifact_id": artifact_id}
+    return _history(request, body, user)
 
 
 @router.post("/api/ask")
-def api_ask(body: Question, services: ServicesDep, user: CurrentUser):
-    return _answer(services, body, user)
+def api_ask(request: Request, body: Question, services: ServicesDep, user: CurrentUser):
+    return _answer(request, services, body, user, _checked(request, body, user))
 
 
 @router.post("/api/ask/stream")
-async def api_ask_stream(body: Question, services: ServicesDep, user: CurrentUser):
-    """The same answer as NDJSON lines: {"type": "delta", "text"} pieces of the answer, then
-    {"type": "done", ...the /api/ask response}. The answer is composed whole (offline, or a
-    validated LLM reply), so the pieces follow one another at once: the page's protocol is ready
-    for an answer written as it streams, the composer does not yet write one."""
-    if not body.question.strip():
-        raise ApiError(422, "empty_question", "The question is empty.")
-    response = await run_in_threadpool(_answer, services, body, user)
+def api_ask_stream(request: Request, body: Question, services: ServicesDep, user: CurrentUser):
+    """The answer as NDJSON lines: {"type": "delta", "text"} pieces of the LLM's reply as the model
+    writes them (a draft: not yet checked), then {"type": "done", ...the /api/ask response}, whose
+    answer is what the claim check kept and replaces the draft; its `llm_check` says "trimmed"
+    when sentences were taken out and "rejected" when nothing was kept (the answer is then the
+    extractive one). Offline, "done" comes at once. A failure after the stream began is
+    {"type": "error", "error": {"code", "message"}}."""
+    history = _checked(request, body, user)  # a bad request is still a plain JSON error
+    events: queue.Queue = queue.Queue()
+
+    def work():
+        try:
+            done = _answer(request, services, body, user, history, on_token=lambda text: events.put(("delta", text)))
+            events.put(("done", done))
+        except ApiError as exc:
+            events.put(("error", {"code": exc.code, "message": exc.message}))
+        except Exception:  # noqa: BLE001  the stream's counterpart of the 500 handler
+            log.exception("a streamed answer failed")
+            events.put(("error", {"code": "internal_error", "message": "Internal error; the server log has details."}))
 
     def lines():
-        for piece in re.findall(r"\S+\s*", response["answer"]):
-            yield json.dumps({"type": "delta", "text": piece}, ensure_ascii=False) + "\n"
-        yield json.dumps({"type": "done", **response}, ensure_ascii=False) + "\n"
+        threading.Thread(target=work, daemon=True).start()
+        while True:
+            kind, value = events.get()
+            if kind == "delta":
+                event = {"type": "delta", "text": value}
+            elif kind == "done":
+                event = {"type": "done", **value}
+            else:
+                event = {"type": "error", "error": value}
+            yield json.dumps(event, ensure_ascii=False) + "\n"
+            if kind != "delta":
+                return
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 

@@ -1,29 +1,25 @@
-// The chat page: asks /api/ask/stream, shows the answer as it arrives, then citations as chips;
-// each answer can be copied or asked again ("regenerate"); an abstention lists no passages (they
-// would not be its sources) but offers the search page. The conversation is kept in this browser
-// (localStorage) across reloads until "Clear".
+// The chat page: conversations saved on the server, listed in a side panel (a menu on a phone);
+// the open one is named in the address (?c=id), so a reload keeps it. A question goes to
+// /api/ask/stream with the conversation's id (the server reads it with its record); an LLM's reply
+// shows as it is written, then the checked answer replaces it, with citations as chips. Each answer
+// can be copied or asked again ("regenerate", replaced in place); an abstention lists no passages
+// (they would not be its sources) but offers the search page.
 // Document text only ever enters the page through textContent, never as HTML.
 (() => {
   "use strict";
+  const { api, confirmInline } = window.kvsp;
   const T = JSON.parse(document.getElementById("chat-text").textContent);
-  const KEY = "kvsp-chat";
   const log = document.getElementById("log");
   const form = document.getElementById("ask");
   const input = document.getElementById("q");
   const empty = document.getElementById("empty");
   const send = document.getElementById("send");
+  const panel = document.getElementById("conversations");
+  const list = document.getElementById("conversation-list");
+  const menu = document.getElementById("menu");
+  let current = new URLSearchParams(location.search).get("c");  // the open conversation's id, or null
 
-  const MAX_TURNS = 50;  // what the browser keeps across reloads; older turns drop off
-  const history = () => { try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; } };
-  const keep = (turns) => localStorage.setItem(KEY, JSON.stringify(turns.slice(-MAX_TURNS)));
-  // A turn is stored once under its id; asked again, its entry is replaced in place.
-  const remember = (turn) => {
-    const turns = history();
-    const at = turns.findIndex((t) => t.id === turn.id);
-    if (at >= 0) turns[at] = turn; else turns.push(turn);
-    keep(turns);
-  };
-  const newId = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  localStorage.removeItem("kvsp-chat");  // where earlier versions kept a conversation: on a shared computer, a leak
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -72,11 +68,14 @@
     return b;
   }
 
+  // ---- the conversation on screen -------------------------------------------------------------
+
   function turn(question) {
     empty.hidden = true;
     const q = el("li", "turn user");
     q.append(el("span", "who", T.you), el("p", "question", question));
     const a = el("li", "turn assistant");
+    a.dataset.question = question;
     a.append(el("span", "who", T.assistant));
     log.append(q, a);
     return a;
@@ -91,6 +90,9 @@
 
   function renderAnswer(li, r) {
     li.replaceChildren(el("span", "who", T.assistant));
+    if (r.llm_check === "trimmed" || r.llm_check === "rejected") {
+      li.append(el("p", "meta check", r.llm_check === "trimmed" ? T.check_trimmed : T.check_rejected));
+    }
     const byN = new Map(r.citations.map((c) => [c.n, c]));
     const p = el("p", r.abstained ? "answer abstained" : "answer");
     for (const part of r.answer.split(/(\[\d+\])/)) {
@@ -124,46 +126,139 @@
     li.append(foot);
   }
 
+  function show(id) {
+    current = id;
+    const url = new URL(location.href);
+    if (id) url.searchParams.set("c", id); else url.searchParams.delete("c");
+    history.replaceState(null, "", url);
+    for (const a of list.querySelectorAll("a.open")) {
+      if (a.dataset.id === id) a.setAttribute("aria-current", "true"); else a.removeAttribute("aria-current");
+    }
+  }
+
+  function startNew() {
+    show(null);
+    log.replaceChildren();
+    empty.hidden = false;
+    closeMenu();
+    input.focus();
+  }
+
+  async function open(id) {
+    let conversation;
+    try {
+      conversation = (await api(`/api/conversations/${encodeURIComponent(id)}`)).conversation;
+    } catch (e) {  // deleted, or not this user's: a new conversation instead
+      startNew();
+      return refreshList();
+    }
+    show(id);
+    log.replaceChildren();
+    empty.hidden = conversation.turns.length > 0;
+    for (const t of conversation.turns) {
+      const li = turn(t.question);
+      li.dataset.turn = t.id;
+      renderAnswer(li, t);
+    }
+    closeMenu();
+    if (log.lastElementChild) log.lastElementChild.scrollIntoView({block: "end"});
+  }
+
+  // ---- the side panel --------------------------------------------------------------------------
+
+  async function refreshList() {
+    let conversations = [];
+    try {
+      conversations = (await api("/api/conversations")).conversations;
+    } catch (e) {
+      return;  // the list stays as it was; asking still works
+    }
+    document.getElementById("no-conversations").hidden = conversations.length > 0;
+    list.replaceChildren(...conversations.map((c) => {
+      const li = el("li");
+      const a = el("a", "open", c.title || T.untitled);
+      a.title = c.title || T.untitled;  // the whole question, where the panel cuts it
+      a.href = `/?c=${encodeURIComponent(c.id)}`;
+      a.dataset.id = c.id;
+      if (c.id === current) a.setAttribute("aria-current", "true");
+      a.addEventListener("click", (e) => { e.preventDefault(); if (!send.disabled) open(c.id); });
+      const remove = el("button", "secondary delete", T.delete);
+      remove.type = "button";
+      remove.setAttribute("aria-label", `${T.delete}: ${c.title || T.untitled}`);
+      remove.addEventListener("click", async () => {
+        if (!(await confirmInline(remove, T.confirm_delete, T.cancel))) return;
+        try {
+          await api(`/api/conversations/${encodeURIComponent(c.id)}`, {method: "DELETE"});
+        } catch (e) { /* already gone: the list below shows what is left */ }
+        if (c.id === current) startNew();
+        refreshList();
+      });
+      li.append(a, remove);
+      return li;
+    }));
+  }
+
+  function closeMenu() {
+    panel.classList.remove("open");
+    menu.setAttribute("aria-expanded", "false");
+  }
+
+  menu.addEventListener("click", () => {
+    const opened = panel.classList.toggle("open");
+    menu.setAttribute("aria-expanded", String(opened));
+    if (opened) (list.querySelector("a.open") || document.getElementById("new-chat")).focus();
+  });
+  document.getElementById("new-chat").addEventListener("click", () => { if (!send.disabled) startNew(); });
+
+  // ---- asking ----------------------------------------------------------------------------------
+
+  // The NDJSON events of a streamed answer, one at a time.
+  async function* events(resp) {
+    const reader = resp.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (value) buffer += decoder.decode(value, {stream: true});
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line.trim()) yield JSON.parse(line);
+      }
+      if (done) return;
+    }
+  }
+
   // Ask `question`; with `again` (an answer's turn), the answer replaces that one.
   async function ask(question, again) {
     const li = again || turn(question);
-    const id = li.dataset.turn || newId();
-    li.dataset.turn = id;
-    li.dataset.question = question;
     li.replaceChildren(el("span", "who", T.assistant));
+    const wait = el("p", "meta", T.thinking);
     const p = el("p", "answer streaming", "");
     p.setAttribute("aria-busy", "true");
-    const wait = el("p", "meta", T.thinking);
     li.append(wait, p);
     send.disabled = true;
     try {
-      // the earlier questions go along: a follow-up ("Po kush e kryeson?") is read with the one before
-      const turns = history();
-      const at = turns.findIndex((t) => t.id === id);  // asked again: only the turns before it
-      const earlier = (at >= 0 ? turns.slice(0, at) : turns).map((t) => t.question).slice(-5);
-      const resp = await window.kvsp.api("/api/ask/stream", {method: "POST", json: {question, history: earlier}, raw: true});
-      if (!resp.body) throw new Error("no stream");
-      const reader = resp.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "", done = null;
-      for (;;) {
-        const {value, done: end} = await reader.read();
-        if (value) buffer += decoder.decode(value, {stream: true});
-        let nl;
-        while ((nl = buffer.indexOf("\n")) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          if (!line.trim()) continue;
-          const event = JSON.parse(line);
-          wait.remove();
-          if (event.type === "delta") p.textContent += event.text;
-          else if (event.type === "done") done = event;
+      if (!current) show((await api("/api/conversations", {method: "POST", json: {}})).conversation.id);
+      const body = {question, conversation_id: current};
+      if (again && li.dataset.turn) body.turn_id = li.dataset.turn;
+      const resp = await api("/api/ask/stream", {method: "POST", json: body, raw: true});
+      let final = null;
+      for await (const event of events(resp)) {
+        if (event.type === "delta") {  // the model's draft: shown as written, checked at the end
+          wait.textContent = T.draft;
+          p.textContent += event.text;
+        } else if (event.type === "done") {
+          final = event;
+        } else {
+          throw new Error(event.error.code);
         }
-        if (end) break;
       }
-      if (!done) throw new Error("incomplete answer");
-      renderAnswer(li, done);
-      remember({id, question, response: done});
+      if (!final) throw new Error("incomplete answer");
+      li.dataset.turn = final.turn_id;
+      renderAnswer(li, final);
+      refreshList();
     } catch (err) {
       li.replaceChildren(el("span", "who", T.assistant), el("p", "answer error", T.error), regenerateButton(li));
     } finally {
@@ -188,19 +283,7 @@
   for (const b of document.querySelectorAll("button.example")) {
     b.addEventListener("click", () => { input.value = b.textContent; form.requestSubmit(); });
   }
-  document.getElementById("clear").addEventListener("click", () => {
-    localStorage.removeItem(KEY);
-    log.replaceChildren();
-    empty.hidden = false;
-    input.focus();
-  });
-  const stored = history().map((t) => (t.id ? t : Object.assign({ id: newId() }, t)));  // older entries had no id
-  keep(stored);
-  for (const t of stored) {
-    const li = turn(t.question);
-    li.dataset.turn = t.id;
-    li.dataset.question = t.question;
-    renderAnswer(li, t.response);
-  }
-  if (log.lastElementChild) log.lastElementChild.scrollIntoView({block: "end"});
+
+  refreshList();
+  if (current) open(current);
 })();

@@ -97,5 +97,13 @@
     return node ? JSON.parse(node.textContent) : {};
   }
 
-  window.kvsp = { api, ApiError, el, table, confirmInline, format, fold, texts };
+  // The page's text for an API error (an ApiError, or a failed job's {code}) in the page's language,
+  // with "{ext}"-style `values` filled in; an error's own message is for logs, never shown.
+  let errorTexts = null;
+  function errorText(error, values) {
+    errorTexts = errorTexts || texts("error-text");
+    return format(errorTexts[error && error.code] || errorTexts.other || "", values);
+  }
+
+  window.kvsp = { api, ApiError, el, table, confirmInline, format, fold, texts, errorText };
 })();

@@ -2,7 +2,7 @@
 // filter the list by kind and title, and per document: action items, import as plan, delete.
 (function () {
   "use strict";
-  const { api, el, table, confirmInline, format, fold, texts } = window.kvsp;
+  const { api, el, table, confirmInline, format, fold, texts, errorText: pageError } = window.kvsp;
   const T = texts("documents-text");
   const $ = (id) => document.getElementById(id);
   const ACCEPTED = ["pdf", "docx", "txt", "md"];
@@ -14,8 +14,7 @@
   }
 
   function errorText(code, name) {
-    const text = T.error[code] || T.error.other;
-    return format(text, { ext: extension(name) || "?", mb: T.limit_mb });
+    return pageError({ code }, { ext: extension(name) || "?", mb: T.limit_mb });
   }
 
   // ---- upload -------------------------------------------------------------------------------------
@@ -152,7 +151,7 @@
     try {
       message.textContent = (await work()) || "";
     } catch (e) {
-      message.textContent = e.code === "forbidden" ? T.error.forbidden : T.failed;
+      message.textContent = pageError(e);
     } finally {
       button.disabled = false;
     }

@@ -146,7 +146,7 @@
       $("status").textContent = "";
       return data;
     } catch (e) {
-      $("status").textContent = T.error + " " + e.message;
+      $("status").textContent = T.error + " " + window.kvsp.errorText(e);
       return null;
     } finally {
       buttons.forEach((b) => { b.disabled = false; });

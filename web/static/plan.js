@@ -12,9 +12,6 @@
     message.classList.toggle("error", Boolean(isError));
   }
 
-  function errorText(e) {
-    return e.code === "forbidden" ? T.forbidden : `${T.failed} (${e.message})`;
-  }
 
   // The table and the proposals as the server renders them now; the filter choice is kept.
   async function refresh() {
@@ -62,7 +59,7 @@
     try {
       await steps();
     } catch (e) {
-      say(errorText(e), true);
+      say(window.kvsp.errorText(e), true);
       controls.forEach((c) => { c.disabled = false; });
     }
   }
