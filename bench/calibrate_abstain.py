@@ -87,7 +87,7 @@ def curve(prob: np.ndarray, y: np.ndarray) -> list[tuple[float, float, float]]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=ROOT / "bench/out/realtexts-data")
-    ap.add_argument("--max-false", type=float, default=0.05)  # the acceptance bar on qa-dev
+    ap.add_argument("--max-false", type=float, default=0.03)  # below the qa-dev bar (.05): realised FA runs above the out-of-fold estimate
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--rows", type=Path, help="also write every question's features here (JSON lines)")
     args = ap.parse_args()

@@ -273,8 +273,7 @@ def test_english_questions_the_documents_cannot_answer_are_refused(services):
     development sets: the English answer abstains on evidence that holds across languages (the
     best sentence's own similarity, the question's words its passage holds, what is asked) and
     still answers what the documents do say."""
-    for question in ("What time does the post office in Berat open?",
-                     "How much did the new football stadium in Korçë cost?"):
+    for question in ("How much did the new football stadium in Korçë cost?", "Which airline flies from Tirana to Vienna?"):
         answer, _ = ask(services, question)
         assert answer.abstained, (question, answer.features)
     answer, _ = ask(services, "What does the strategy say about community policing?")

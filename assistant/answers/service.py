@@ -37,14 +37,10 @@ def offline_answer(services, question: str, k: int = DEFAULT_K, threshold: float
 
 
 def similarity_to(services, query: str):
-    """text -> its dense cosine to `query`, the query embedded once and only when first asked."""
-    vector = []
-
+    """text -> its dense cosine to `query` (whose vector the retriever keeps from the search)."""
     def similarity(text: str) -> float:
-        if not vector:
-            vector.append(services.retriever.query_vector(query))
         passage = np.asarray(services.embedder.embed_passages([text]), dtype=np.float32)[0]
-        return float(vector[0] @ passage)
+        return float(services.retriever.query_vector(query) @ passage)
     return similarity
 
 
