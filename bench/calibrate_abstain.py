@@ -1,6 +1,6 @@
 """Fit the answer's abstention model (assistant/answers/evidence.py) on development questions.
 
-    .venv/bin/python bench/calibrate_abstain.py [--data bench/out/realtexts-data] [--write]
+    .venv/bin/python bench/calibrate_abstain.py [--data bench/out/realtexts-data] [--write] [--rows OUT]
 
 Development questions only: tests/fixtures/eval/qa-dev.jsonl (bundled corpus),
 bench/out_of_scope.jsonl (weather, football, places the documents never mention) and the
@@ -10,12 +10,14 @@ read here.
 
 For each question, in Albanian and in English, the offline answer's features are recorded
 (evidence.FEATURES). Per language, a logistic regression (L2, standardised features) is
-fitted; 5-fold cross-validation gives out-of-fold probabilities, and the threshold is the one
+fitted; 5-fold cross-validation, folds by source document (bench/realtexts' questions of one
+text stay together), gives out-of-fold probabilities, and the threshold is the one
 that maximises balanced accuracy (answered answerable + refused unanswerable, halved) with
 false abstention at most --max-false on the out-of-fold probabilities. The curve is printed.
 --write stores weights and threshold in assistant/data/abstain_model.json.
 """
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -36,6 +38,19 @@ def dev_questions() -> list[dict]:
     return items
 
 
+def source(item: dict) -> str:
+    """What a question was written from: its document (real texts), its gold passage's document, or itself."""
+    gold = item.get("gold") or [{}]
+    return item.get("document") or gold[0].get("document") or item.get("id") or item["question"]
+
+
+def folds_by_source(sources: list[str], k: int = 5) -> np.ndarray:
+    """Every question written from one document in one fold: the questions of a document the
+    model has not seen are scored by a model that has not seen it (as on the test split)."""
+    order = {s: i for i, s in enumerate(dict.fromkeys(sorted(sources, key=lambda s: hashlib.sha256(s.encode()).hexdigest())))}
+    return np.array([order[s] % k for s in sources])
+
+
 def collect(services, items: list[dict]) -> list[dict]:
     from assistant.answers.service import offline_answer
 
@@ -45,6 +60,7 @@ def collect(services, items: list[dict]) -> list[dict]:
             q = it[key]
             a = offline_answer(services, q, threshold=0.0)[0]
             rows.append({"lang": a.lang, "answerable": bool(it.get("answerable", True)), "question": q,
+                         "source": source(it),
                          "features": a.features})
     return rows
 
@@ -71,22 +87,26 @@ def curve(prob: np.ndarray, y: np.ndarray) -> list[tuple[float, float, float]]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=ROOT / "bench/out/realtexts-data")
-    ap.add_argument("--max-false", type=float, default=0.08)
+    ap.add_argument("--max-false", type=float, default=0.03)  # below the qa-dev bar (.05): realised FA runs above the out-of-fold estimate
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--rows", type=Path, help="also write every question's features here (JSON lines)")
     args = ap.parse_args()
     from assistant.answers.evidence import FEATURES
     from assistant.core.settings import Settings
     from web.app import build_services
 
     rows = collect(build_services(Settings(data_dir=args.data)), dev_questions())
+    if args.rows:
+        args.rows.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     model = {}
     for lang in ("sq", "en"):
         sel = [r for r in rows if r["lang"] == lang]
-        raw = np.array([[r["features"][f] for f in FEATURES] for r in sel], dtype=float)
+        raw = np.array([[np.nan if r["features"][f] is None else r["features"][f] for f in FEATURES] for r in sel])
         y = np.array([r["answerable"] for r in sel], dtype=float)
-        mean, std = raw.mean(0), raw.std(0) + 1e-6
+        mean, std = np.nanmean(raw, 0), np.nanstd(raw, 0) + 1e-6
+        raw = np.where(np.isnan(raw), mean, raw)  # unmeasured: the mean, as evidence.probability reads it
         X = (raw - mean) / std
-        folds = np.arange(len(y)) % 5
+        folds = folds_by_source([r["source"] for r in sel])
         oof = np.zeros(len(y))
         for k in range(5):
             w, b = fit(X[folds != k], y[folds != k])

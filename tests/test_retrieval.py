@@ -16,6 +16,17 @@ def test_inflected_forms_share_a_token_and_stop_words_go():
     assert "108" in lexical_tokens("Ligji nr. 108/2014")
 
 
+def test_the_lemma_reading_joins_forms_no_ending_rule_joins():
+    """The reading bench/retrieval.py measures against the stemmer: the analyser's lemma joins
+    irregular forms (mbajti/mban, mblidhet/mblidhen/mbledh) and reads a form typed without ë as its word."""
+    from assistant.search.albanian import lemma_stem, lemma_term, stem
+
+    assert lemma_term("mbajti") == lemma_term("mban") == "mbaj" and stem("mbajti") != stem("mban")
+    assert lemma_term("mblidhet") == lemma_term("mblidhen") == lemma_term("mbledh") == "mbledh"
+    assert lemma_term("pike") == "pike" and lemma_term("ligj") == "ligj"  # pikë, not a form of pi
+    assert lemma_stem("Rudari".lower()) == stem("rudari")  # a name the tables do not know: its stem
+
+
 def test_english_terms_add_albanian_words_to_a_query():
     tokens = lexical_tokens("How often does the council meet?", expand_glossary=True)
     assert set(lexical_tokens("këshill mbledhja")) <= set(tokens)

@@ -7,6 +7,7 @@ documents and returns an `Answer`; offsets always point into the stored document
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -307,6 +308,19 @@ def name_terms(question: str, lang: str) -> list[str]:
     return found
 
 
+def asked_held(question: str, best: Candidate | None) -> bool | None:
+    """Whether the best sentence holds what the question word asks for (None: it asks for no kind)."""
+    kind = sentences.asked(question)
+    return None if kind is None else bool(best) and sentences.holds(kind, best.text)
+
+
+def word_groups(question: str, lang: str) -> list[frozenset[str]]:
+    """The question's content words, each as the stems that would show it in Albanian text."""
+    if lang == "en":
+        return english_word_stems(question)
+    return [frozenset({t}) for t in dict.fromkeys(lexical_tokens(question))]
+
+
 @lru_cache
 def glossary_words() -> frozenset[str]:
     return frozenset(w for phrase_ in glossary() for w in phrase_.split())
@@ -484,12 +498,13 @@ def _with_marker(sentence: str, n: int) -> str:
 
 def compose(question: str, hits, doc_texts: dict[str, str], lang: str | None = None,
             unknown: list[str] = (), threshold: float | None = None, known: float | None = None,
-            context: str = "") -> Answer:
+            context: str = "", similarity: Callable[[str], float] | None = None) -> Answer:
     """Answer `question` from `hits` (best first) whose documents' stored texts are `doc_texts`.
     `unknown`: names in the question that no stored document mentions (see `unknown_names`);
     `known`: for an English question, the share of its words the documents know (`known_share`);
-    `context`: the question a follow-up follows (see `score`). The answer abstains when the calibrated support probability (evidence.py) is below
-    `threshold` (default: the fitted model's)."""
+    `context`: the question a follow-up follows (see `score`); `similarity(text)`: the dense
+    cosine of a text to the question (unmeasured without it). The answer abstains when the
+    calibrated support probability (evidence.py) is below `threshold` (default: the fitted model's)."""
     lang = lang or question_lang(question)
     cands = candidates(hits, doc_texts)
     weight = score(question, lang, hits, cands, context)
@@ -497,7 +512,10 @@ def compose(question: str, hits, doc_texts: dict[str, str], lang: str | None = N
     passage = set(lexical_tokens(hits[best.hit_rank].chunk.text)) | best.tokens if best else set()
     names = list(dict.fromkeys(name_terms(question, lang) + support.number_terms(question)))
     feats = support.features(best.coverage if best else 0.0, names, passage, list(unknown),
-                             max((h.dense for h in hits if h.dense is not None), default=None), known, weight)
+                             max((h.dense for h in hits if h.dense is not None), default=None), known, weight,
+                             sentence_dense=similarity(best.text) if best and similarity else None,
+                             word_groups=word_groups(question, lang), sentence_tokens=best.tokens if best else frozenset(),
+                             asked_held=asked_held(question, best))
     evidence = support.probability(lang, feats) if best else 0.0
     if evidence < (support.threshold(lang) if threshold is None else threshold):
         answer = _abstain(question, lang, hits, cands, doc_texts, evidence)

@@ -4,6 +4,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timezone
 
+import numpy as np
+
 from assistant.answers.compose import (DEFAULT_K, Answer, compose, document_texts, hit_documents, is_follow_up,
                                        known_share, question_lang, unknown_names)
 from assistant.answers.llm_writer import llm_answer
@@ -22,15 +24,25 @@ def offline_answer(services, question: str, k: int = DEFAULT_K, threshold: float
     known = known_share(services.store, question) if lang == "en" else None
     tried = []
     for context in contexts:
-        hits = services.retriever.search(f"{question} {context}".strip(), k=k, english=lang == "en")
+        query = f"{question} {context}".strip()
+        hits = services.retriever.search(query, k=k, english=lang == "en")
         docs = hit_documents(services.store, hits)
         doc_texts = document_texts(services.store, hits, docs)
-        answer = compose(question, hits, doc_texts, lang, unknown, threshold=threshold, known=known, context=context)
+        answer = compose(question, hits, doc_texts, lang, unknown, threshold=threshold, known=known, context=context,
+                         similarity=similarity_to(services, query))
         answer.context = context
         tried.append((answer, hits, docs, doc_texts))
         if not answer.abstained:
             return tried[-1]
     return tried[0]  # nothing answers: the abstention of the first reading
+
+
+def similarity_to(services, query: str):
+    """text -> its dense cosine to `query` (whose vector the retriever keeps from the search)."""
+    def similarity(text: str) -> float:
+        passage = np.asarray(services.embedder.embed_passages([text]), dtype=np.float32)[0]
+        return float(services.retriever.query_vector(query) @ passage)
+    return similarity
 
 
 def ask(services, question: str, k: int = DEFAULT_K, producer: str = "api",

@@ -4,9 +4,11 @@ Matching only: the stored and displayed text is never changed by anything here.
 """
 import json
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.search import lemmas
 from assistant.search.english_bridge import albanian_lemmas
 from ingest.albanian.folding import fold
 
@@ -54,7 +56,11 @@ def _suffixes() -> tuple[str, ...]:
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Strip one inflectional ending (ligji -> ligj, masat -> mas), then truncate, so short and
-    long forms of a word meet (ligj/ligji, plan/plani) as well as long ones (siguria/sigurisë)."""
+    long forms of a word meet (ligj/ligji, plan/plani) as well as long ones (siguria/sigurisë).
+
+    Measured against the analyser's lemmas (bench/retrieval.py, development questions): the
+    lemma, or the stem of the lemma, joins irregular forms (mbajti/mban) but ranks no better, so
+    the index keeps this stemmer; `lemma_term` and `lemma_stem` are the readings it was measured against."""
     if word.isdigit():
         return word
     for suffix in _suffixes():
@@ -64,31 +70,44 @@ def stem(word: str) -> str:
     return word[:STEM_LENGTH]
 
 
+def lemma_term(word: str) -> str:
+    """The analyser's lemma of a folded word (its stem when the tables do not know it)."""
+    return word if word.isdigit() else lemmas.lemma(word) or stem(word)
+
+
+def lemma_stem(word: str) -> str:
+    """The stem of the analyser's lemma ("mbajti", "mban" -> "mbaj"), else the word's own stem."""
+    return word if word.isdigit() else stem(lemmas.lemma(word) or word)
+
+
 def content_words(text: str) -> list[str]:
     """Folded words that carry meaning (no stop words), not yet stemmed."""
     stops = stop_words()
     return [w for w in words(text) if w not in stops and (len(w) > 1 or w.isdigit())]
 
 
-def lexical_tokens(text: str, expand_glossary: bool = False, english: bool = False) -> list[str]:
+def lexical_tokens(text: str, expand_glossary: bool = False, english: bool = False,
+                   term: Callable[[str], str] = stem) -> list[str]:
     """Tokens for the full-text index and for queries: folded, stop words dropped, stemmed.
 
     With `expand_glossary`, English council terms also add their glossary translation (for
     queries); with `english` (the question is English), every English word adds its Albanian
-    translations, the glossary's or else the lexicon's (see `translations`)."""
+    translations, the glossary's or else the lexicon's (see `translations`). `term`: another
+    reading of a word, for bench/retrieval.py's comparison only."""
     tokens = content_words(text)
     if expand_glossary or english:
         tokens = tokens + [w for ws in translations(words(text), lexicon=english) for w in ws]
-    return [stem(w) for w in tokens]
+    return [term(w) for w in tokens]
 
 
-def translations(query_words: list[str], lexicon: bool = True) -> list[set[str]]:
+def translations(query_words: list[str], lexicon: bool = True, use_glossary: bool = True) -> list[set[str]]:
     """For each folded word of an English question, the folded Albanian words that say it: the
     hand-written glossary's translation of a phrase holding it (longest phrase first: "community
     policing" before "policing"), else, with `lexicon`, the lemmas the 58k-lexeme lexicon glosses
-    with that word or a two-word phrase holding it ("fire brigade", "arsonists", "June")."""
+    with that word or a two-word phrase holding it ("fire brigade", "arsonists", "June").
+    `use_glossary=False`: the lexicon alone, for bench/retrieval.py's comparison."""
     out: list[set[str]] = [set() for _ in query_words]
-    table, stops = glossary(), stop_words()
+    table, stops = glossary() if use_glossary else {}, stop_words()
     for n in (3, 2, 1):
         for i in range(len(query_words) - n + 1):
             phrase = " ".join(query_words[i : i + n])

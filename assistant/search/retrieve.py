@@ -4,9 +4,9 @@ Two fusion methods are kept because bench/retrieval.py compares them side by sid
 `linear` (min-max normalised BM25 weighted with cosine; the default, see README) and
 `rrf` (reciprocal rank fusion).
 """
-from dataclasses import dataclass
-
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from assistant.store.base import ChunkRecord, Store
 
 CANDIDATES = 50  # per retriever, before fusion
 RRF_K = 60
+QUERY_VECTORS = 64  # recent queries' vectors kept
 LEXICAL_WEIGHT = 0.4
 REFERENCE_BONUS = 1.0  # above any fused score: a named article or measure is what was asked for
 # Structural references people ask for by number: "Masa 12", "neni 5", "Objektivi specifik 3", "Tabela nr. 1".
@@ -60,13 +61,17 @@ def fuse_rrf(lexical: dict[int, float], dense: dict[int, float], k: int = RRF_K)
 class Retriever:
     def __init__(self, store: Store, embedder, mode: str = "hybrid", fusion: str = "linear"):
         self.store, self.embedder, self.mode, self.fusion = store, embedder, mode, fusion
+        # the answer reads the query's vector again (a sentence's similarity): embedded once
+        self.query_vector = lru_cache(maxsize=QUERY_VECTORS)(self._query_vector)
 
     def lexical(self, query: str, n: int, kind=None, document_id=None, english: bool = False) -> dict[int, float]:
         tokens = lexical_tokens(query, expand_glossary=True, english=english)
         return dict(self.store.lexical_search(tokens, n, kind=kind, document_id=document_id))
 
-    def query_vector(self, query: str) -> np.ndarray:
-        return np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+    def _query_vector(self, query: str) -> np.ndarray:
+        vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        vector.setflags(write=False)  # shared by every caller of the cache
+        return vector
 
     def search(self, query: str, k: int = 10, kind: str | None = None, document_id: str | None = None,
                mode: str | None = None, english: bool = False) -> list[Hit]:
