@@ -9,7 +9,7 @@ import re
 from dataclasses import asdict, dataclass, field
 import datetime as dt
 
-from assistant.meetings import agenda, attendance, gazetteer, header
+from assistant.meetings import agenda, attendance, gazetteer, header, resolutions
 from assistant.meetings.dates import parse_date
 from assistant.meetings.gazetteer import fold
 
@@ -289,8 +289,8 @@ class _Parser:
             if (kind == "agenda" or re.match(r"(?:rendi|agenda)\w*(?:\s+i\s+dites)?\s*:", f)) and self.inline_agenda(line):
                 mode = None
                 continue
-            if kind == "agenda" and mode == "decisions" and APPROVED.search(f) and not t.rstrip().endswith(":"):
-                kind = None  # "1. Agenda adopted." among the decisions is one of them, no heading
+            if kind and mode == "decisions" and (APPROVED.search(f) or BULLET.match(line.raw)) and not t.rstrip().endswith(":"):
+                kind = None  # "1. Agenda adopted.", " – rendi i ditës – ok" among the decisions are decisions, no heading
             if kind == "decisions" and label and label[2].strip():
                 self.inline_decisions(line, line.start + label.start(2), label[2])
                 continue
@@ -352,10 +352,23 @@ class _Parser:
         if not m.agenda:  # announced in a sentence of a narrative record
             for item in agenda.in_prose(self.text) or agenda.discussed(self.text):
                 self.add_agenda(item.text, (item.start, item.end))
+        self.inline_resolutions()
         self.chair_present()
         self.attendance_in_prose()
         m.unread = self.unread()
         return m
+
+    def inline_resolutions(self):
+        """Decisions recorded in the sentences of the discussion that no heading or labelled line gave."""
+        m = self.m
+        taken = [tuple(span) for key, spans in m.trace.items() if key.split(".")[0] in ("decisions", *HEADER_FIELDS)
+                 for span in spans]
+        for r in resolutions.read(self.text):
+            if any(s < r.end and r.start < e for s, e in taken) or DEFERRED.search(fold(r.text)) or \
+                    any(_same_topic(d, r.text) for d in m.decisions + m.deferred):
+                continue  # given by a heading or a labelled line, or a deferral
+            m.decisions.append(gazetteer.expand(formalize(r.text, m.meeting_date()), abbreviations=False))
+            self.note(f"decisions.{len(m.decisions) - 1}", (r.start, r.end))
 
     def attendance_in_prose(self):
         """People named under an attendance cue anywhere (prose, packed lines, tables) the lists did not give."""
@@ -529,9 +542,13 @@ class _Parser:
         if t.rstrip().endswith(":"):
             return
         t = re.sub(r"^ok\s+", "Miratohet ", t, flags=re.I)
-        if raw.startswith(("✘", "✗")) or DEFERRED.search(fold(t)) or re.match(r"x\s", t, re.I):
+        t = re.sub(r"^(.+?)\s*[–—-]+\s*ok\.?$", r"Miratohet \1", t, flags=re.I)  # 'rendi i ditës – ok'
+        if raw.startswith(("✘", "✗")) or re.match(r"x\s", t, re.I):
             self.add_line("deferred", line, re.sub(r"^x\s+", "", t, flags=re.I))
             return
+        if DEFERRED.search(fold(t)):  # 'kullotat – shtyhen' under the decisions: decided to defer, so both
+            self.add_line("deferred", line, t)
+        t = resolutions.nominative(t)  # 'vendosi: miratimin e …' -> 'Miratimi i …'
         self.m.decisions.append(gazetteer.expand(formalize(t, self.m.meeting_date()), abbreviations=False))
         self.note(f"decisions.{len(self.m.decisions) - 1}", line)
 
