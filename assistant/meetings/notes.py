@@ -210,7 +210,7 @@ def _section(line: Line) -> str | None:
     for kind, pattern in SECTION:
         if re.search(pattern, f):
             return kind
-    return None
+    return attendance.heading_group(f)
 
 
 def _people_label(label: str) -> str | None:
@@ -233,6 +233,7 @@ class _Parser:
         self.text = blank_emphasis(text)
         self.m = Meeting()
         self.lines = split_lines(self.text)
+        self.sentences = resolutions.sentences(self.text)
 
     def note(self, key: str, line: Line | tuple[int, int]):
         span = [line.start, line.end] if isinstance(line, Line) else list(line)
@@ -556,9 +557,19 @@ class _Parser:
         """Deferred items and proposals left without a decision, wherever the notes mention them."""
         f = fold(line.text)
         if DEFERRED.search(f):
-            self.add_line("deferred", line, line.text)
+            self.add_line("deferred", line, self.sentence_of(line, DEFERRED))
         elif NO_DECISION.search(f):
-            self.add_line("proposals_without_decision", line, line.text)
+            self.add_line("proposals_without_decision", line, self.sentence_of(line, NO_DECISION))
+
+    def sentence_of(self, line: Line, cue: re.Pattern) -> str:
+        """The whole sentence holding the cue when hard-wrapped prose carries it over the line's ends."""
+        for s, e in self.sentences:
+            if s < line.end and line.start < e and cue.search(fold(self.text[s:e])) and e - s <= 400:
+                s = line.start if s < line.start and "\n" not in self.text[s:line.start] else s  # not its bullet
+                if s < line.start or e > line.end:
+                    return " ".join(self.text[s:e].split())
+                break
+        return line.text
 
     def add_line(self, key: str, line: Line, text: str):
         if len(text) > 120:  # prose: the sentence that says it, not the paragraph
@@ -568,7 +579,9 @@ class _Parser:
         if ref and 0 < int(ref[1]) <= len(self.m.agenda):  # 'Pika 3 shtyhet' -> the agenda item it names
             text = f"{self.m.agenda[int(ref[1]) - 1]} – {text[ref.end():].strip(' .:–-()')}"
         text = re.sub(r"^(?:P|pika\s*)\d{1,2}\s*[.:–-]\s*", "", text, flags=re.I)  # item reference
-        text = re.sub(rf"^(?:\d{{1,2}}:\d{{2}}\s*)?[{UP}][{LO}]+(?:\s*\([^)]*\))?:\s*", "", text)  # speaker
+        for _ in range(2):  # a time stamp and a sender, then a speaker: '[10:48] Drilon Berisha: Shala: …'
+            text = re.sub(rf"^(?:\[?\d{{1,2}}:\d{{2}}\]?\s*[–—-]?\s*)?(?:[{UP}][{LO}]+\s+)?[{UP}][{LO}]+(?:\s*\([^)]*\))?:\s*",
+                          "", text)
         text = formalize(text, self.m.meeting_date())
         items = getattr(self.m, key)
         for i, old in enumerate(items):
