@@ -124,7 +124,9 @@ def heading_group(folded_line: str) -> str | None:
     if not folded_line.rstrip().endswith(":") or len(folded_line) > 90:
         return None
     for group, cue in CUES:
-        if re.search(cue, folded_line):
+        m = re.search(cue, folded_line)
+        tail = folded_line[m.end():].rstrip()[:-1] if m else ""
+        if m and "," not in tail and len(tail.split()) <= 4:  # the cue heads the line's phrase, not a modifier of it
             return "invited" if group == "skn" else group
     return None
 
