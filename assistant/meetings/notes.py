@@ -183,8 +183,12 @@ def split_people(text: str) -> list[tuple[str, int]]:
 def formalize(text: str, ref: dt.date | None = None) -> str:
     """Notes shorthand -> the written form kept in the structured meeting: '+' -> 'dhe', cross-references
     '(shih P3)' dropped, a day.month after a noun completed with its year and article ('takimi 23.01' ->
-    'takimi i 23.01.2025')."""
+    'takimi i 23.01.2025'), the Gheg elided particles written out ("n'ndihmë t'shërbimit" -> 'në ndihmë të
+    shërbimit'; "t'i" is standard), an OCR 'rn' opening a word read as the 'm' it was ('Rniratohet')."""
     text = re.sub(r"\s+\+\s+", " dhe ", text)
+    text = re.sub(r"(?<![\w'])([nN])'(?=[^\W\d])", r"\1ë ", text)
+    text = re.sub(r"(?<![\w'])([tT])'(?!(?:i|u|a|ia|ua)\b)(?=[^\W\d])", r"\1ë ", text)
+    text = re.sub(r"(?<![\w])([Rr])n(?=[aeiouëbp])", lambda m: "M" if m[1] == "R" else "m", text)  # no word opens with 'rn'
     text = re.sub(r"\s*\((?:shih\s+)?(?:P|pika\s*)\d+\)", "", text)
     if ref:
         def complete(m: re.Match) -> str:

@@ -25,8 +25,9 @@ from ingest.albanian import morphology
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "resolutions.json"
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|:")
-# a line that opens a new block: a list marker, a number, a time stamp, a table row or a heading
-NEW_BLOCK = re.compile(r"\n\s*\n|\n(?=[ \t]*(?:[-–—•*·→>✔✓✘✗☐☑\[#|]|\d{1,2}[.):]|[A-Za-z][.)]\s|[IVX]{1,4}\.\s))")
+# a line that opens a new block: a list marker, a number, a time stamp, a table row or a heading; one that
+# ends in a colon closes its block
+NEW_BLOCK = re.compile(r"\n\s*\n|(?<=:)[ \t]*\n|\n(?=[ \t]*(?:[-–—•*·→>✔✓✘✗☐☑\[#|]|\d{1,2}[.):]|[A-Za-z][.)]\s|[IVX]{1,4}\.\s))")
 SENTENCE_END = re.compile(r"(?<=[^\W\d]{3})[.!?](?=\s+[\"„“(]?[A-ZÇË\d])|[.!?](?=[ \t]*(?:\n|$))|\?")
 NEGATION = {"nuk", "s'u", "s'", "as", "not", "no", "jo", "pa"}
 NO_DECISION = re.compile(r"\b(?:pa\s+vendim|nuk\s+u\s+mor\s+(?:asnje\s+)?vendim|s'u\s+mor\s+vendim|no\s+decision)\b")
