@@ -23,10 +23,10 @@ HOUR = re.compile(r"\bora\s+(\d{1,2})\b(?![:.]\d)(\s+e\s+gjys[em]\w*)?")  # 'ora
 CLAUSE = re.compile(r"\s+[|/–—]\s+|\s+-\s+|[;,]\s*|\.\s+|\(|\)")
 TIME_CUES = {  # field -> folded cue words of the clause a time stands in
     "scheduled_time": r"caktuar|planifik|s'ka\s+kuorum|pa\s+kuorum|presim|parashikuar|ftes|thirr|lane\s+per|ishte\s+per|invitation|scheduled|\bplan\b",
-    "start_time": r"\bfi[l1]l?[o0]?\w*|\bnis\w*|\bhap\w*|\bopened|\bstart\w*|\bbegan|me\s+fillim",
-    "end_time": r"\bmbyll\w*|\bmbaro\w*|\bperfundo\w*|\bclosed|\bended|\bfinished",
+    "start_time": r"\bfi[l1]l?[o0]?\w*|\bnis\w*|\bhap\w*|\bopened|\bstart\w*|\bbegan|me\s+fillim|\breal\b|\bactual\b",
+    "end_time": r"\bmbyll\w*|\bmbaro\w*|\bperfundo\w*|\bclosed|\bended|\bfinished|\bend\b",
 }
-EVENT = re.compile(r"\b(?:vjen|erdhi|ardh|mberri\w*|arri\w*|bashku\w*|hyn|iku|ik\b|largo\w*|doli|del\b|left|leave|"
+EVENT = re.compile(r"\b(?:vjen|erdhi|ardh|mberri\w*|arri\w*|bashku\w*|hyn|iku|ik\b|largo\w*|largim\w*|doli|del\b|left|leave|"
                    r"joined)|^\s*[+]")
 CHAIR = r"\b(?:drejton|drejtoi|drejtonte|kryeson|kryesoi|kryesues\w*(?:\s+i\s+[\w-]+)?(?=\s*:)|moderon|moderoi|chair\w*|kryetari\s+i\s+kvsp)\b"
 SECRETARY = (r"\b(?:mban\s+shenimet|mbajti\s+shenimet|shenimet(?:\s+i\s+mban)?|shenoi|procesverbalin\s+e\s+mbajti|"
@@ -38,8 +38,9 @@ PLACE = re.compile(r"(?:\bvendi|\bvenue|\blocation)\s*:\s*|(?:^|(?<=\s)|(?<=n'))
 NOMINATIVE = {"sallën": "salla", "sallen": "salla", "zyrën": "zyra", "zyren": "zyra"}
 NUMBER = re.compile(r"(?<![\d/.])(\d{1,2})\s*/\s*(\d{4})(?![\d/])")
 NUMBER_CUE = re.compile(r"(?:\bnr|\bmbl|mbledhj\w*|\bmeeting(?:\s+no)?|\bno|takim\w*|procesverbal\w*)\W{0,4}$")
-PAST_CUE = re.compile(r"(?:ecuri\w*|detyr\w*|vendime\w*|nga|from|kaluar|kaluem\w*|i\s+mbledhjes|te\s+mbledhjes|"
-                      r"tasks|follow-up)\W+(?:\w+\W+){0,2}$")
+PAST_CUE = re.compile(r"(?:ecuri\w*|detyr\w*|vendime\w*|nga|from|kaluar|kaluem\w*|tasks|follow-up)\W+(?:\w+\W+){0,3}$|"
+                      r"procesverbali\s+(?:i|e)\s+mbledhjes\W+(?:\w+\W+){0,1}$")  # its minutes (an earlier meeting), not the header
+
 ORDINAL = {"pare": 1, "dyte": 2, "trete": 3, "katert": 4, "peste": 5, "gjashte": 6}
 
 
@@ -168,6 +169,15 @@ def _nearest_cue(clause: str, at: int) -> str | None:
     return max(before, key=lambda c: c[1])[2] if before else min(cues, key=lambda c: c[0] - at)[2]
 
 
+def _clause_before(f: str, found: list, cs: int, ls: int) -> int | None:
+    """The start of the clause before the one opening at `cs` on its line, when no time stands in it."""
+    if cs <= ls:
+        return None
+    cuts = [c.end() for c in CLAUSE.finditer(f, ls, max(ls, cs - 1)) if c.end() < cs - 1]
+    start = max(cuts, default=ls)
+    return None if any(start <= x[1] < cs for x in found) else start
+
+
 def times(text: str) -> dict[str, Found]:
     """Scheduled, actual start and end times from the cue words of their clause; a late arrival or an early leave
     is no meeting time. The first scheduled and start cue win, the last end cue."""
@@ -183,6 +193,9 @@ def times(text: str) -> dict[str, Found]:
         if EVENT.search(clause) and not re.search(TIME_CUES["start_time"] + "|" + TIME_CUES["end_time"], clause):
             continue
         key = _nearest_cue(clause, s - cs)
+        if not key:  # 'filloi me dhjetë minuta vonesë, në orën 14:10': the cue in the clause before, if it has no time
+            before = _clause_before(f, found, cs, ls)
+            key = _nearest_cue(f[before:cs], cs - before) if before is not None and not EVENT.search(f[before:cs]) else None
         if key:
             out[key].append(Found(value, s, e, s if key == "end_time" else -s))
     best = {k: _best(v) for k, v in out.items()}
@@ -191,7 +204,7 @@ def times(text: str) -> dict[str, Found]:
         for m in re.finditer(r"(?:^|\W)ora\b\s*:?\s*", f):
             if m.start() > 0.3 * len(f):
                 break
-            ls, le = _line_span(f, m.start())
+            ls, le = _line_span(f, m.end() - 1)  # the line of 'ora' (the match may open with the newline before it)
             taken = {b.start for b in best.values()}  # a time its own cue gave a field ('nisi 17:20') is no other
             found = [(v, s, e) for v, s, e, _, _ in _times(text) if m.end() <= s < le and s not in taken]
             if found:
