@@ -35,6 +35,8 @@ SECRETARY = (r"\b(?:mban\s+shenimet|mbajti\s+shenimet|shenimet(?:\s+i\s+mban)?|s
 SECRETARY_WEAK = r"\b(?:notes\s+taken\s+by)"
 PLACE = re.compile(r"(?:\bvendi|\bvenue|\blocation)\s*:\s*|(?:^|(?<=\s)|(?<=n'))(?:(?:ne|te|in|at|n')\s*)?"
                    r"(?=(?:salla|sallen|salles|zyra|zyren|pallati|ambient\w*|council\s+hall|online)\b)")
+MOVED = re.compile(r"(?:zhvendos\w*|transferua\w*|kaluam|kaluan|moved|relocated)\W+(?:\w+\W+){0,2}$")  # held elsewhere
+PLANNED = re.compile(r"(?:caktuar|planifikuar|parashikuar|scheduled)\W+(?:\w+\W+){0,5}$")  # the hall it was meant for
 NOMINATIVE = {"sallën": "salla", "sallen": "salla", "zyrën": "zyra", "zyren": "zyra"}
 NUMBER = re.compile(r"(?<![\d/.])(\d{1,2})\s*/\s*(\d{4})(?![\d/])")
 NUMBER_CUE = re.compile(r"(?:\bnr|\bmbl|mbledhj\w*|\bmeeting(?:\s+no)?|\bno|takim\w*|procesverbal\w*)\W{0,4}$")
@@ -217,22 +219,43 @@ def times(text: str) -> dict[str, Found]:
     return best
 
 
+def _building_before(text: str, f: str, ls: int, cue: int) -> int | None:
+    """Where a packed line's segment opens when it names a building before the hall: the segment after the last
+    ' – ' / ' | ' separator, of capitalised words and a comma only, with no digit ('Qendra Kulturore X, ')."""
+    seps = [c.end() for c in re.finditer(r"\s+[|–—]\s+|\s+-\s+", f[ls:cue])]
+    if not seps:
+        return None
+    start = ls + seps[-1]
+    words = text[start:cue].strip(" ,").split()
+    if not words or re.search(r"\d", text[start:cue]) or not all(w[:1].isupper() or w in ("e", "i", "të", "së") for w in words):
+        return None
+    return start
+
+
 def place(text: str) -> Found | None:
     f, found = fold(text), []
     for m in PLACE.finditer(f):
         ls, le = _line_span(f, m.start())
+        if not f[m.end():le].split()[1:] and f[le + 1:le + 2].strip():  # prose wrapped after 'në zyrën': read on
+            le = _line_span(f, le + 1)[1]
         labelled = ":" in m[0]
         seg_end = min([c.start() for c in re.finditer(r"\s+[|–—]\s+|\s+-\s+|\.\s+|\.$|\s*\(\s*(?:ora|per)\b|;|"
-                                                      r",\s*(?:ora|me\s+fillim|filloi|kryeson|drejt)", f[m.end():le])]
+                                                      r",\s*(?:ora|me\s+fillim|filloi|kryeson|drejt|dhe\b)|,?\s+(?:por|sepse|pasi)\b", f[m.end():le])]
                       or [le - m.end()])
-        value = text[m.end():m.end() + seg_end].strip(" ,.:")
+        value = " ".join(text[m.end():m.end() + seg_end].split()).strip(" ,.:")
         if not value or len(value) > 110:
             continue
         value = re.sub(r"^\s*(?:ora\s+)?\d{1,2}:\d{2}\s*", "", value)
+        start = m.end()
+        building = _building_before(text, f, ls, m.start()) if not labelled else None
+        if building is not None:  # '– Qendra Kulturore Ujëbardhë, salla B': the hall of a building named first
+            value, start = text[building:m.end()].strip() + " " + value, building
         first = value.split()[0]
         value = NOMINATIVE.get(first.lower(), first) + value[len(first):]
         score = (3.0 if labelled else 1.0) + place_weight(m.start(), len(f)) + (0.5 if m.start() == ls else 0.0)
-        found.append(Found(value[:1].upper() + value[1:], m.end(), m.end() + seg_end, score))
+        clause = f[max(ls, m.start() - 40):m.start()]
+        score += 1.5 if MOVED.search(clause) else -1.0 if PLANNED.search(clause) else 0.0
+        found.append(Found(value[:1].upper() + value[1:], start, m.end() + seg_end, score))
     best = _best(found)
     return best if best and best.score >= 2.0 else None
 
