@@ -102,7 +102,7 @@ def _lemma_needs_clause(word: str, diacritics: bool) -> bool:
 
 
 def _cue(words: list[re.Match], diacritics: bool) -> int | None:
-    """Index of the word that makes the sentence a decision, or None."""
+    """Index of the word that makes the sentence a decision, or None (also when a cue in it is negated)."""
     data = _data()
     collective = set(data["collective"])
     found = None
@@ -110,21 +110,18 @@ def _cue(words: list[re.Match], diacritics: bool) -> int | None:
         word, prev = w[0], words[i - 1][0] if i else ""
         before = {x[0] for x in words[max(0, i - 3):i]}
         nxt = [x[0] for x in words[i + 1:i + 4]]
-        if word in data["english"] or word in data["agreement"]:
-            ok = True
-        else:
-            kinds = _forms(word, diacritics) if len(word) > 4 else set()
-            ok = bool(kinds) and (
-                (prev == "u" and kinds & {"aor_pass", "ptcp", "aor_act"})
-                or "1pl" in kinds
-                or ("aor_act" in kinds and before & collective)
-                or ("pres_pass" in kinds and not _lemma_needs_clause(word, diacritics)))
-            if ok and _lemma_needs_clause(word, diacritics) and not {"qe", "se", ":"} & set(nxt[:2]):
-                ok = False  # 'u vendos një tabelë' placed one; 'u vendos që' decided
-        if ok:
-            if before & NEGATION or prev.startswith("s'"):
-                return None  # 'nuk u vendos gjë': the sentence says no decision was taken
-            found = i if found is None else found
+        kinds = _forms(word, diacritics) if len(word) > 4 else set()
+        ok = word in data["english"] or word in data["agreement"] or bool(kinds) and (
+            (prev == "u" and kinds & {"aor_pass", "ptcp", "aor_act"})
+            or "1pl" in kinds
+            or ("aor_act" in kinds and before & collective)
+            or ("pres_pass" in kinds and not _lemma_needs_clause(word, diacritics)))
+        if ok and (before & NEGATION or prev.startswith("s'")):
+            return None  # 'nuk u vendos gjë': the sentence says no decision was taken
+        if ok and kinds and _lemma_needs_clause(word, diacritics) and not {"qe", "se", ":"} & set(nxt[:2]):
+            continue  # 'u vendos një tabelë' placed one, 'X u pajtua dhe tha' agreed alone; 'u vendos që' decided
+        if ok and found is None:
+            found = i
     return found
 
 
