@@ -11,10 +11,11 @@ def decisions(text: str) -> list[str]:
 def test_decisions_in_prose_sentences():
     text = ("Për pikën e parë u diskutua gjatë. Pas diskutimit u ra dakord që Policia Bashkiake të jetë\n"
             "e pranishme çdo mëngjes te shkolla. Këshilli miratoi planin e evakuimit për fshatrat e lumit.\n"
-            "Propozimi për kamera në lagje miratohet njëzëri.")
+            "Propozimi për kamera në lagje miratohet njëzëri. Këshilli mori në dijeni raportin e policisë.")
     assert decisions(text) == ["Policia Bashkiake të jetë e pranishme çdo mëngjes te shkolla",
                                "Këshilli miratoi planin e evakuimit për fshatrat e lumit",
-                               "Propozimi për kamera në lagje miratohet njëzëri"]
+                               "Propozimi për kamera në lagje miratohet njëzëri",
+                               "Këshilli mori në dijeni raportin e policisë"]
 
 
 def test_negated_or_personal_agreement_is_no_decision():

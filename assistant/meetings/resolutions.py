@@ -7,7 +7,7 @@ vendos, miratoj, pajtoj, aprovoj, pranoj) in a form that states the meeting's ou
 - the first person plural aorist ('vendosëm', 'u pajtuam');
 - the active aorist with the meeting as its subject ('Këshilli miratoi', 'të gjithë pranuan');
 - the present non-active ('miratohet njëzëri', 'miratohen');
-and 'ra dakord' / 'dakord të gjithë:' or the English 'agreed', 'decided'. A negated cue ('nuk u vendos',
+and 'ra dakord' / 'dakord të gjithë:', 'Këshilli mori në dijeni', or the English 'agreed', 'decided'. A negated cue ('nuk u vendos',
 's'u miratua') or a sentence that says no decision was taken ('pa vendim') records none.
 
 The decision is what follows the cue's 'që', 'se' or colon, else the whole sentence; a colon list
@@ -111,7 +111,8 @@ def _cue(words: list[re.Match], diacritics: bool) -> int | None:
         before = {x[0] for x in words[max(0, i - 3):i]}
         nxt = [x[0] for x in words[i + 1:i + 4]]
         kinds = _forms(word, diacritics) if len(word) > 4 else set()
-        ok = word in data["english"] or word in data["agreement"] or bool(kinds) and (
+        noted = word in data["noted"] and prev == "ne" and bool(before & collective | {"mori", "moren", "merret"} & before)
+        ok = word in data["english"] or word in data["agreement"] or noted or bool(kinds) and (
             (prev == "u" and kinds & {"aor_pass", "ptcp", "aor_act"})
             or "1pl" in kinds
             or ("aor_act" in kinds and before & collective)
