@@ -7,6 +7,9 @@ ship: rules written by hand as they stand, fitted weights as stored (the sentenc
 every file but the reports bench/fit_tasks.py never fits on). The leave-one-style-out table of action
 items, each file scored with weights fitted without it, is bench/fit_tasks.py's.
 
+Styles marked "held_out" in their manifest (set C) were written and scored without tuning on them; their
+total is printed apart.
+
 Usage: python bench/zoo.py [--only actions,minutes,propose] [--json OUT]
 """
 import argparse
@@ -51,12 +54,17 @@ def per_file(task: str, f: dict) -> dict:
     return {**f, "concern_recall": ratio(f["found"], f["concerns"]), "priority_accuracy": ratio(f["priority_ok"], f["found"])}
 
 
+def manifest() -> list[dict]:
+    return [entry for path in sorted(ZOO.glob("manifest-*.json")) for entry in json.loads(path.read_text(encoding="utf-8"))]
+
+
 def styles() -> dict[str, str]:
-    out = {}
-    for path in sorted(ZOO.glob("manifest-*.json")):
-        for entry in json.loads(path.read_text(encoding="utf-8")):
-            out[entry["file"]] = entry["style"]
-    return out
+    return {entry["file"]: entry["style"] for entry in manifest()}
+
+
+def held_out() -> set[str]:
+    """Styles kept out of every tuning step (manifest "held_out": true): their total is shown apart."""
+    return {entry["file"] for entry in manifest() if entry.get("held_out")}
 
 
 def fmt(value) -> str:
@@ -93,6 +101,8 @@ def run(only: tuple[str, ...]) -> dict:
 
 
 def main() -> None:
+    from assistant.evaluation.extract import FIGURES
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", default="actions,minutes,propose")
     ap.add_argument("--json", type=Path)
@@ -114,6 +124,11 @@ def main() -> None:
             if summary and summary.get("files"):
                 print(f"\n{folder} total: " + ", ".join(f"{k} {fmt(v)}" for k, v in summary.items()
                                                            if k in SHOWN[task] or k in ("files", "matched")))
+        apart = [f for f in results[ZOO.name]["files"].get(task, []) if f["file"] in held_out()]
+        if apart:
+            summary = {"files": len(apart), **FIGURES[task](apart)}
+            print("\nheld-out styles total: " + ", ".join(f"{k} {fmt(v)}" for k, v in summary.items()
+                                                         if k in SHOWN[task] or k in ("files", "matched")))
     errors = [e for r in results.values() for e in r["errors"]]
     if errors:
         print("\nerrors:\n" + "\n".join(errors[:20]))

@@ -11,15 +11,17 @@ from assistant.meetings.gazetteer import fold
 from assistant.meetings.header import NOT_GIVEN, PERSON
 
 CUES = [  # (group, folded cue); the SKN and invited cues are tried before the present ones they contain
-    ("skn", r"\bskn\b(?:\s+members)?\s*:|(?:prej|nga)\s+skn\w*(?:-se)?\s*(?:ishin\b)?:?|anetare\s+te\s+sekretariatit"),
+    ("skn", r"\bskn\b(?:\s+members)?\s*(?::|[–—-]\s)|(?:prej|nga)\s+skn\w*(?:-se)?\s*(?:ishin\b)?:?|anetare\s+te\s+sekretariatit"),
     ("invited", r"(?:\b(?:te|i|e)\s+)?\bftua?r\w*\s*:?|\bftuem\b|\binvited\b\s*:?|also\s+present\w*(?:,?\s*non-voting)?\s*:?|"
                 r"pa\s+te\s+drejte\s+vote\s*:?|non-voting\s*:?|\bguests?\s*:"),
     ("absent", r"(?:\bx\s+)?\b(?:r?n|m)ung\w*\s*:?|s'kane\s+ardh\w*\s*:?|nuk\s+erdh\w*|nuk\s+moren\s+pjese|\babsent\b\s*:?|"
-               r"apologies\s*:?"),
+               r"apologies\s*:?|\bmissing\s*:"),
     ("present", r"\bte\s+pran\s*ishem\w*(?:\s*\([^)]*\))?\s*:?|\bpranishem\w*\s*:?|\bprez\w*\s*:|\bprezent\w*\s*:?|"
-                r"\bishin\b\s*:?|moren\s+pjese|\bmembers\s+present[^:]{0,20}:|\bpresent\s*:|pjesemarr\w*\s*:"),
+                r"\bishin\b\s*:?|moren\s+pjese|\bmembers\s+present[^:]{0,20}:|\bpresent\s*:|pjesemarr\w*\s*:|"
+                r"\berdhen\b\s*:|\battendees?\b[^:\n]{0,20}:|\bne\s+salle\s*:"),
 ]
-SENTENCE_END = re.compile(r"(?<=[a-zçë)]{3})\.\s+(?=[A-ZÇË][a-zçë]+\s+[a-zçë(])|\.\s*$|\n\s*\n")
+HONORIFIC_END = re.compile(r"(?:^|\s)(?:z|znj|zj|dr|mr|mrs|ms)\.$", re.I)  # '…, z.' wraps before the name
+SENTENCE_END = re.compile(r"(?<=[a-zçë)]{3})\.\s+(?=[A-ZÇË][a-zçë]+\s+[a-zçë(]|(?:Z|Znj|Zj|Dr)\.\s)|\.\s*$|\n\s*\n")
 STATUS = [("absent", r"mung"), ("invited", r"skn|ftuar|invited"), ("present", r"prez|pranish|present")]
 
 
@@ -43,9 +45,16 @@ def is_person(name: str) -> bool:
         r"drejtori|qendr|fondacion|lagj|shkoll|civil|bashkiak|kulture|tregti|radio|publik)", f)
 
 
+def _in_brackets(text: str, pos: int, start: int) -> bool:
+    """Inside '( … )' opened after `start`: 'I. Prifti (Pol Bashk)' brackets an institution, not a person."""
+    return text.rfind("(", start, pos) > text.rfind(")", start, pos)
+
+
 def names_in(text: str, start: int, end: int) -> list[re.Match]:
     out = []
     for m in PERSON.finditer(text, start, end):
+        if _in_brackets(text, m.start(), start):
+            continue
         if is_person(m[0]):
             out.append(m)
         else:  # 'Kryetarja Arta Gjonbalaj': the name may follow the first word
@@ -79,7 +88,8 @@ def _paragraph_end(text: str, pos: int) -> int:
             return len(text)
         line = text[text.rfind("\n", 0, nl) + 1:nl].rstrip()
         nxt = text[nl + 1:text.find("\n", nl + 1) if text.find("\n", nl + 1) >= 0 else len(text)].strip()
-        if not nxt or not (line.endswith(",") or (len(line) >= 60 and not line.endswith((".", ":")))):
+        if not nxt or not (line.endswith(",") or HONORIFIC_END.search(line) or
+                           (len(line) >= 60 and not line.endswith((".", ":")))):
             return nl
         pos = nl + 1
 
@@ -95,12 +105,30 @@ def regions(text: str) -> list[tuple[str, int, int]]:
             taken.append((c.start(), c.end()))
             hits.append((c.start(), c.end(), group))
     hits.sort()
+    kept = []
+    for hit in hits:  # 'të ftuarve, pa të drejtë vote, morën pjesë X': the general cue after a specific one adds none
+        if kept and hit[2] == "present" and kept[-1][2] != "present" and not names_in(text, kept[-1][1], hit[0]):
+            continue
+        kept.append(hit)
+    hits = kept
     out = []
     for (s, e, group), nxt in zip(hits, hits[1:] + [None]):
         stop = SENTENCE_END.search(text, e)
         end = min(stop.start() if stop else len(text), nxt[0] if nxt else len(text), _paragraph_end(text, e))
         out.append((group, e, end))
     return out
+
+
+def heading_group(folded_line: str) -> str | None:
+    """The group a heading line names with a cue anywhere in it ('Në takim morën pjesë anëtarët e KKSB-së:')."""
+    if not folded_line.rstrip().endswith(":") or len(folded_line) > 90:
+        return None
+    for group, cue in CUES:
+        m = re.search(cue, folded_line)
+        tail = folded_line[m.end():].rstrip()[:-1] if m else ""
+        if m and "," not in tail and len(tail.split()) <= 4:  # the cue heads the line's phrase, not a modifier of it
+            return "invited" if group == "skn" else group
+    return None
 
 
 def table_rows(text: str) -> list[Seen]:

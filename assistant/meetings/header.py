@@ -23,10 +23,10 @@ HOUR = re.compile(r"\bora\s+(\d{1,2})\b(?![:.]\d)(\s+e\s+gjys[em]\w*)?")  # 'ora
 CLAUSE = re.compile(r"\s+[|/–—]\s+|\s+-\s+|[;,]\s*|\.\s+|\(|\)")
 TIME_CUES = {  # field -> folded cue words of the clause a time stands in
     "scheduled_time": r"caktuar|planifik|s'ka\s+kuorum|pa\s+kuorum|presim|parashikuar|ftes|thirr|lane\s+per|ishte\s+per|invitation|scheduled|\bplan\b",
-    "start_time": r"\bfi[l1]l?[o0]?\w*|\bnis\w*|\bhap\w*|\bopened|\bstart\w*|\bbegan|me\s+fillim",
-    "end_time": r"\bmbyll\w*|\bmbaro\w*|\bperfundo\w*|\bclosed|\bended|\bfinished",
+    "start_time": r"\bfi[l1]l?[o0]?\w*|\bnis\w*|\bhap\w*|\bopened|\bstart\w*|\bbegan|me\s+fillim|\breal\b|\bactual\b",
+    "end_time": r"\bmbyll\w*|\bmbaro\w*|\bperfundo\w*|\bclosed|\bended|\bfinished|\bend\b",
 }
-EVENT = re.compile(r"\b(?:vjen|erdhi|ardh|mberri\w*|arri\w*|bashku\w*|hyn|iku|ik\b|largo\w*|doli|del\b|left|leave|"
+EVENT = re.compile(r"\b(?:vjen|erdhi|ardh|mberri\w*|arri\w*|bashku\w*|hyn|iku|ik\b|largo\w*|largim\w*|doli|del\b|left|leave|"
                    r"joined)|^\s*[+]")
 CHAIR = r"\b(?:drejton|drejtoi|drejtonte|kryeson|kryesoi|kryesues\w*(?:\s+i\s+[\w-]+)?(?=\s*:)|moderon|moderoi|chair\w*|kryetari\s+i\s+kvsp)\b"
 SECRETARY = (r"\b(?:mban\s+shenimet|mbajti\s+shenimet|shenimet(?:\s+i\s+mban)?|shenoi|procesverbalin\s+e\s+mbajti|"
@@ -35,11 +35,14 @@ SECRETARY = (r"\b(?:mban\s+shenimet|mbajti\s+shenimet|shenimet(?:\s+i\s+mban)?|s
 SECRETARY_WEAK = r"\b(?:notes\s+taken\s+by)"
 PLACE = re.compile(r"(?:\bvendi|\bvenue|\blocation)\s*:\s*|(?:^|(?<=\s)|(?<=n'))(?:(?:ne|te|in|at|n')\s*)?"
                    r"(?=(?:salla|sallen|salles|zyra|zyren|pallati|ambient\w*|council\s+hall|online)\b)")
+MOVED = re.compile(r"(?:zhvendos\w*|transferua\w*|kaluam|kaluan|moved|relocated)\W+(?:\w+\W+){0,2}$")  # held elsewhere
+PLANNED = re.compile(r"(?:caktuar|planifikuar|parashikuar|scheduled)\W+(?:\w+\W+){0,5}$")  # the hall it was meant for
 NOMINATIVE = {"sallën": "salla", "sallen": "salla", "zyrën": "zyra", "zyren": "zyra"}
 NUMBER = re.compile(r"(?<![\d/.])(\d{1,2})\s*/\s*(\d{4})(?![\d/])")
 NUMBER_CUE = re.compile(r"(?:\bnr|\bmbl|mbledhj\w*|\bmeeting(?:\s+no)?|\bno|takim\w*|procesverbal\w*)\W{0,4}$")
-PAST_CUE = re.compile(r"(?:ecuri\w*|detyr\w*|vendime\w*|nga|from|kaluar|kaluem\w*|i\s+mbledhjes|te\s+mbledhjes|"
-                      r"tasks|follow-up)\W+(?:\w+\W+){0,2}$")
+PAST_CUE = re.compile(r"(?:ecuri\w*|detyr\w*|vendime\w*|nga|from|kaluar|kaluem\w*|tasks|follow-up)\W+(?:\w+\W+){0,3}$|"
+                      r"procesverbali\s+(?:i|e)\s+mbledhjes\W+(?:\w+\W+){0,1}$")  # its minutes (an earlier meeting), not the header
+
 ORDINAL = {"pare": 1, "dyte": 2, "trete": 3, "katert": 4, "peste": 5, "gjashte": 6}
 
 
@@ -168,6 +171,15 @@ def _nearest_cue(clause: str, at: int) -> str | None:
     return max(before, key=lambda c: c[1])[2] if before else min(cues, key=lambda c: c[0] - at)[2]
 
 
+def _clause_before(f: str, found: list, cs: int, ls: int) -> int | None:
+    """The start of the clause before the one opening at `cs` on its line, when no time stands in it."""
+    if cs <= ls:
+        return None
+    cuts = [c.end() for c in CLAUSE.finditer(f, ls, max(ls, cs - 1)) if c.end() < cs - 1]
+    start = max(cuts, default=ls)
+    return None if any(start <= x[1] < cs for x in found) else start
+
+
 def times(text: str) -> dict[str, Found]:
     """Scheduled, actual start and end times from the cue words of their clause; a late arrival or an early leave
     is no meeting time. The first scheduled and start cue win, the last end cue."""
@@ -183,6 +195,9 @@ def times(text: str) -> dict[str, Found]:
         if EVENT.search(clause) and not re.search(TIME_CUES["start_time"] + "|" + TIME_CUES["end_time"], clause):
             continue
         key = _nearest_cue(clause, s - cs)
+        if not key:  # 'filloi me dhjetë minuta vonesë, në orën 14:10': the cue in the clause before, if it has no time
+            before = _clause_before(f, found, cs, ls)
+            key = _nearest_cue(f[before:cs], cs - before) if before is not None and not EVENT.search(f[before:cs]) else None
         if key:
             out[key].append(Found(value, s, e, s if key == "end_time" else -s))
     best = {k: _best(v) for k, v in out.items()}
@@ -191,7 +206,7 @@ def times(text: str) -> dict[str, Found]:
         for m in re.finditer(r"(?:^|\W)ora\b\s*:?\s*", f):
             if m.start() > 0.3 * len(f):
                 break
-            ls, le = _line_span(f, m.start())
+            ls, le = _line_span(f, m.end() - 1)  # the line of 'ora' (the match may open with the newline before it)
             taken = {b.start for b in best.values()}  # a time its own cue gave a field ('nisi 17:20') is no other
             found = [(v, s, e) for v, s, e, _, _ in _times(text) if m.end() <= s < le and s not in taken]
             if found:
@@ -204,22 +219,43 @@ def times(text: str) -> dict[str, Found]:
     return best
 
 
+def _building_before(text: str, f: str, ls: int, cue: int) -> int | None:
+    """Where a packed line's segment opens when it names a building before the hall: the segment after the last
+    ' – ' / ' | ' separator, of capitalised words and a comma only, with no digit ('Qendra Kulturore X, ')."""
+    seps = [c.end() for c in re.finditer(r"\s+[|–—]\s+|\s+-\s+", f[ls:cue])]
+    if not seps:
+        return None
+    start = ls + seps[-1]
+    words = text[start:cue].strip(" ,").split()
+    if not words or re.search(r"\d", text[start:cue]) or not all(w[:1].isupper() or w in ("e", "i", "të", "së") for w in words):
+        return None
+    return start
+
+
 def place(text: str) -> Found | None:
     f, found = fold(text), []
     for m in PLACE.finditer(f):
         ls, le = _line_span(f, m.start())
+        if not f[m.end():le].split()[1:] and f[le + 1:le + 2].strip():  # prose wrapped after 'në zyrën': read on
+            le = _line_span(f, le + 1)[1]
         labelled = ":" in m[0]
         seg_end = min([c.start() for c in re.finditer(r"\s+[|–—]\s+|\s+-\s+|\.\s+|\.$|\s*\(\s*(?:ora|per)\b|;|"
-                                                      r",\s*(?:ora|me\s+fillim|filloi|kryeson|drejt)", f[m.end():le])]
+                                                      r",\s*(?:ora|me\s+fillim|filloi|kryeson|drejt|dhe\b)|,?\s+(?:por|sepse|pasi)\b", f[m.end():le])]
                       or [le - m.end()])
-        value = text[m.end():m.end() + seg_end].strip(" ,.:")
+        value = " ".join(text[m.end():m.end() + seg_end].split()).strip(" ,.:")
         if not value or len(value) > 110:
             continue
         value = re.sub(r"^\s*(?:ora\s+)?\d{1,2}:\d{2}\s*", "", value)
+        start = m.end()
+        building = _building_before(text, f, ls, m.start()) if not labelled else None
+        if building is not None:  # '– Qendra Kulturore Ujëbardhë, salla B': the hall of a building named first
+            value, start = text[building:m.end()].strip() + " " + value, building
         first = value.split()[0]
         value = NOMINATIVE.get(first.lower(), first) + value[len(first):]
         score = (3.0 if labelled else 1.0) + place_weight(m.start(), len(f)) + (0.5 if m.start() == ls else 0.0)
-        found.append(Found(value[:1].upper() + value[1:], m.end(), m.end() + seg_end, score))
+        clause = f[max(ls, m.start() - 40):m.start()]
+        score += 1.5 if MOVED.search(clause) else -1.0 if PLANNED.search(clause) else 0.0
+        found.append(Found(value[:1].upper() + value[1:], start, m.end() + seg_end, score))
     best = _best(found)
     return best if best and best.score >= 2.0 else None
 

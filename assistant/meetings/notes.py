@@ -9,7 +9,7 @@ import re
 from dataclasses import asdict, dataclass, field
 import datetime as dt
 
-from assistant.meetings import agenda, attendance, gazetteer, header
+from assistant.meetings import agenda, attendance, gazetteer, header, resolutions
 from assistant.meetings.dates import parse_date
 from assistant.meetings.gazetteer import fold
 from ingest.albanian import markers
@@ -184,8 +184,12 @@ def split_people(text: str) -> list[tuple[str, int]]:
 def formalize(text: str, ref: dt.date | None = None) -> str:
     """Notes shorthand -> the written form kept in the structured meeting: '+' -> 'dhe', cross-references
     '(shih P3)' dropped, a day.month after a noun completed with its year and article ('takimi 23.01' ->
-    'takimi i 23.01.2025')."""
+    'takimi i 23.01.2025'), the Gheg elided particles written out ("n'ndihmë t'shërbimit" -> 'në ndihmë të
+    shërbimit'; "t'i" is standard), an OCR 'rn' opening a word read as the 'm' it was ('Rniratohet')."""
     text = re.sub(r"\s+\+\s+", " dhe ", text)
+    text = re.sub(r"(?<![\w'])([nN])'(?=[^\W\d])", r"\1ë ", text)
+    text = re.sub(r"(?<![\w'])([tT])'(?!(?:i|u|a|ia|ua)\b)(?=[^\W\d])", r"\1ë ", text)
+    text = re.sub(r"(?<![\w])([Rr])n(?=[aeiouëbp])", lambda m: "M" if m[1] == "R" else "m", text)  # no word opens with 'rn'
     text = re.sub(r"\s*\((?:shih\s+)?(?:P|pika\s*)\d+\)", "", text)
     if ref:
         def complete(m: re.Match) -> str:
@@ -211,7 +215,7 @@ def _section(line: Line) -> str | None:
     for kind, pattern in SECTION:
         if re.search(pattern, f):
             return kind
-    return None
+    return attendance.heading_group(f)
 
 
 def _people_label(label: str) -> str | None:
@@ -234,6 +238,7 @@ class _Parser:
         self.text = blank_emphasis(text)
         self.m = Meeting()
         self.lines = split_lines(self.text)
+        self.sentences = resolutions.sentences(self.text)
 
     def note(self, key: str, line: Line | tuple[int, int]):
         span = [line.start, line.end] if isinstance(line, Line) else list(line)
@@ -290,8 +295,8 @@ class _Parser:
             if (kind == "agenda" or re.match(r"(?:rendi|agenda)\w*(?:\s+i\s+dites)?\s*:", f)) and self.inline_agenda(line):
                 mode = None
                 continue
-            if kind == "agenda" and mode == "decisions" and APPROVED.search(f) and not t.rstrip().endswith(":"):
-                kind = None  # "1. Agenda adopted." among the decisions is one of them, no heading
+            if kind and mode == "decisions" and (APPROVED.search(f) or BULLET.match(line.raw)) and not t.rstrip().endswith(":"):
+                kind = None  # "1. Agenda adopted.", " – rendi i ditës – ok" among the decisions are decisions, no heading
             if kind == "decisions" and label and label[2].strip():
                 self.inline_decisions(line, line.start + label.start(2), label[2])
                 continue
@@ -353,10 +358,23 @@ class _Parser:
         if not m.agenda:  # announced in a sentence of a narrative record
             for item in agenda.in_prose(self.text) or agenda.discussed(self.text):
                 self.add_agenda(item.text, (item.start, item.end))
+        self.inline_resolutions()
         self.chair_present()
         self.attendance_in_prose()
         m.unread = self.unread()
         return m
+
+    def inline_resolutions(self):
+        """Decisions recorded in the sentences of the discussion that no heading or labelled line gave."""
+        m = self.m
+        taken = [tuple(span) for key, spans in m.trace.items() if key.split(".")[0] in ("decisions", *HEADER_FIELDS)
+                 for span in spans]
+        for r in resolutions.read(self.text):
+            if any(s < r.end and r.start < e for s, e in taken) or DEFERRED.search(fold(r.text)) or \
+                    any(_same_topic(d, r.text) for d in m.decisions + m.deferred):
+                continue  # given by a heading or a labelled line, or a deferral
+            m.decisions.append(gazetteer.expand(formalize(r.text, m.meeting_date()), abbreviations=False))
+            self.note(f"decisions.{len(m.decisions) - 1}", (r.start, r.end))
 
     def attendance_in_prose(self):
         """People named under an attendance cue anywhere (prose, packed lines, tables) the lists did not give."""
@@ -530,9 +548,13 @@ class _Parser:
         if t.rstrip().endswith(":"):
             return
         t = re.sub(r"^ok\s+", "Miratohet ", t, flags=re.I)
-        if raw.startswith(("✘", "✗")) or DEFERRED.search(fold(t)) or re.match(r"x\s", t, re.I):
+        t = re.sub(r"^(.+?)\s*[–—-]+\s*ok\.?$", r"Miratohet \1", t, flags=re.I)  # 'rendi i ditës – ok'
+        if raw.startswith(("✘", "✗")) or re.match(r"x\s", t, re.I):
             self.add_line("deferred", line, re.sub(r"^x\s+", "", t, flags=re.I))
             return
+        if DEFERRED.search(fold(t)):  # 'kullotat – shtyhen' under the decisions: decided to defer, so both
+            self.add_line("deferred", line, t)
+        t = resolutions.nominative(t)  # 'vendosi: miratimin e …' -> 'Miratimi i …'
         self.m.decisions.append(gazetteer.expand(formalize(t, self.m.meeting_date()), abbreviations=False))
         self.note(f"decisions.{len(self.m.decisions) - 1}", line)
 
@@ -540,9 +562,19 @@ class _Parser:
         """Deferred items and proposals left without a decision, wherever the notes mention them."""
         f = fold(line.text)
         if DEFERRED.search(f):
-            self.add_line("deferred", line, line.text)
+            self.add_line("deferred", line, self.sentence_of(line, DEFERRED))
         elif NO_DECISION.search(f):
-            self.add_line("proposals_without_decision", line, line.text)
+            self.add_line("proposals_without_decision", line, self.sentence_of(line, NO_DECISION))
+
+    def sentence_of(self, line: Line, cue: re.Pattern) -> str:
+        """The whole sentence holding the cue when hard-wrapped prose carries it over the line's ends."""
+        for s, e in self.sentences:
+            if s < line.end and line.start < e and cue.search(fold(self.text[s:e])) and e - s <= 400:
+                s = line.start if s < line.start and "\n" not in self.text[s:line.start] else s  # not its bullet
+                if s < line.start or e > line.end:
+                    return " ".join(self.text[s:e].split())
+                break
+        return line.text
 
     def add_line(self, key: str, line: Line, text: str):
         if len(text) > 120:  # prose: the sentence that says it, not the paragraph
@@ -552,7 +584,9 @@ class _Parser:
         if ref and 0 < int(ref[1]) <= len(self.m.agenda):  # 'Pika 3 shtyhet' -> the agenda item it names
             text = f"{self.m.agenda[int(ref[1]) - 1]} – {text[ref.end():].strip(' .:–-()')}"
         text = re.sub(r"^(?:P|pika\s*)\d{1,2}\s*[.:–-]\s*", "", text, flags=re.I)  # item reference
-        text = re.sub(rf"^(?:\d{{1,2}}:\d{{2}}\s*)?[{UP}][{LO}]+(?:\s*\([^)]*\))?:\s*", "", text)  # speaker
+        for _ in range(2):  # a time stamp and a sender, then a speaker: '[10:48] Drilon Berisha: Shala: …'
+            text = re.sub(rf"^(?:\[?\d{{1,2}}:\d{{2}}\]?\s*[–—-]?\s*)?(?:[{UP}][{LO}]+\s+)?[{UP}][{LO}]+(?:\s*\([^)]*\))?:\s*",
+                          "", text)
         text = formalize(text, self.m.meeting_date())
         items = getattr(self.m, key)
         for i, old in enumerate(items):
