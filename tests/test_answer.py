@@ -191,8 +191,9 @@ def test_api_ask_and_stream_and_artifact(client):
     assert artifact["answer"] == body["answer"]
     with client.stream("POST", "/api/ask/stream", json={"question": "Çfarë synon Masa 12?"}) as r:
         events = [json.loads(line) for line in r.iter_lines() if line]
-    assert "".join(e["text"] for e in events if e["type"] == "delta") == body["answer"]
-    assert events[-1]["type"] == "done" and events[-1]["citations"] == body["citations"]
+    # offline there is no model draft to stream: one final event carries the answer and its citations
+    assert [e["type"] for e in events] == ["done"]
+    assert events[-1]["answer"] == body["answer"] and events[-1]["citations"] == body["citations"]
     assert client.post("/api/ask", json={"question": "  "}).json()["error"]["code"] == "empty_question"
     assert client.get("/api/artifacts/nope").status_code == 404
 

@@ -115,3 +115,14 @@ def test_a_conversation_and_a_sent_history_do_not_mix(client):
     assert client.get("/api/conversations/not-an-id").status_code == 422
     plain = client.post("/api/ask", json={"question": FIRST}).json()  # no conversation: nothing saved
     assert "conversation_id" not in plain and client.get("/api/conversations").json()["conversations"][0]["turns"] == 0
+
+
+def test_deleting_a_conversation_is_audited(client, users, fresh_services):
+    from assistant.accounts import audit
+
+    a = users["anila"]
+    conversation = start(client, a)
+    assert client.delete(f"/api/conversations/{conversation}", headers=a).status_code == 204
+    [entry] = audit.entries(fresh_services.database, action="conversation.delete")
+    assert (entry["actor"], entry["object_id"]) == ("anila", conversation)
+    assert client.get(f"/api/conversations/{conversation}", headers=a).status_code == 404

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from web.deps import CurrentUser, conversations_of
+from assistant.accounts import audit
+from web.deps import CurrentUser, conversations_of, get_database
 from web.errors import ApiError
 from web.params import ID_PATTERN, Text
 
@@ -47,6 +48,10 @@ def open_conversation(request: Request, user: CurrentUser, conversation_id: IdPa
 
 @router.delete("/api/conversations/{conversation_id}", status_code=204)
 def delete_conversation(request: Request, user: CurrentUser, conversation_id: IdPath):
-    if not conversations_of(request).delete(user["name"], conversation_id):
+    store = conversations_of(request)
+    conversation = store.get(user["name"], conversation_id)
+    if conversation is None or not store.delete(user["name"], conversation_id):
         raise _not_found()
+    # State changes are audited; the title stays out (it is the user's question), the answers stay stored.
+    audit.record(get_database(request), user["name"], "conversation.delete", "conversation", conversation_id, {})
     return Response(status_code=204)
