@@ -407,7 +407,7 @@ def find_municipality(text: str) -> Municipality:
     jurisdiction = max(hits, key=lambda k: hits[k])
     if not found:  # 'Bashkia' / 'Komuna' itself
         return Municipality(places[jurisdiction]["municipality_word"], "", jurisdiction)
-    head, of, town = max(set(found), key=found.count)
+    head, of, town = max(found, key=found.count)  # ties: the one named first, not set order
     head = "Bashkia" if head.startswith("Bashki") else "Komuna"
     # 'Komuna e Fushëgurit' names its town in the genitive: the town's own name is not written
     return Municipality(squash(f"{head} {of or ''} {town}"), "" if of else town, jurisdiction)
