@@ -170,6 +170,15 @@ def test_corrections_are_saved_with_the_artifact(client):
     assert stored["output"]["meeting"]["place"] == "Salla e Këshillit Bashkiak"
 
 
+def test_a_discussion_with_no_agenda_item_is_drafted(client):
+    notes, _ = load(NOTES[0])
+    meeting = client.post("/api/minutes/draft", json={"notes": notes}).json()["meeting"]
+    meeting["discussion"] = [{"item": None, "lines": [{"text": "U fol për ndriçimin.", "start": 0, "end": 5}]},
+                             {"lines": [{"text": "Pa pikë të rendit.", "start": 6, "end": 9}]}]
+    r = client.post("/api/minutes/draft", json={"notes": notes, "meeting": meeting})  # was a 500: None < int
+    assert r.status_code == 200 and "ndriçimin" in r.json()["draft"]["text"]
+
+
 def test_actions_route_on_text_and_on_a_stored_document(client):
     import numpy as np
 

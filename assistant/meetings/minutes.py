@@ -43,8 +43,9 @@ def _people(meeting: Meeting) -> dict[str, list[dict]]:
 
 def _discussion(meeting: Meeting) -> list[dict]:
     out = []
-    for d in sorted(meeting.discussion, key=lambda d: d.get("item", 0)):
-        n = d.get("item", 0)
+    # 'item' may be absent or null (a discussion not tied to an agenda item): both read as 0
+    for d in sorted(meeting.discussion, key=lambda d: d.get("item") or 0):
+        n = d.get("item") or 0
         title = meeting.agenda[n - 1] if 0 < n <= len(meeting.agenda) else None
         lines = [{**line, "text": _sentence(line["text"])} for line in d.get("lines", [])]
         if lines:
