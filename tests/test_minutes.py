@@ -178,6 +178,14 @@ def test_a_discussion_with_no_agenda_item_is_drafted(client):
     r = client.post("/api/minutes/draft", json={"notes": notes, "meeting": meeting})  # was a 500: None < int
     assert r.status_code == 200 and "ndriçimin" in r.json()["draft"]["text"]
 
+    # a line typed in a correction without its span in the notes: drafted, citing no made-up span
+    meeting["discussion"] = [{"lines": [{"text": "Rresht i shtuar nga sekretari."}]}]
+    meeting["unread"] = [{"text": "Rresht pa vend."}]
+    r = client.post("/api/minutes/draft", json={"notes": notes, "meeting": meeting})  # was a 500: Undefined in JSON
+    assert r.status_code == 200
+    [added] = [s for s in r.json()["draft"]["sentences"] if "shtuar nga sekretari" in s["text"]]
+    assert added["sources"] == []
+
 
 def test_actions_route_on_text_and_on_a_stored_document(client):
     import numpy as np

@@ -47,10 +47,16 @@ def _discussion(meeting: Meeting) -> list[dict]:
     for d in sorted(meeting.discussion, key=lambda d: d.get("item") or 0):
         n = d.get("item") or 0
         title = meeting.agenda[n - 1] if 0 < n <= len(meeting.agenda) else None
-        lines = [{**line, "text": _sentence(line["text"])} for line in d.get("lines", [])]
+        lines = [{**line, "text": _sentence(line["text"]), "spans": _spans(line)} for line in d.get("lines", [])]
         if lines:
             out.append({"item": n, "title": title, "lines": lines})
     return out
+
+
+def _spans(line: dict) -> list[list[int]]:
+    """A note line's span in the notes, when it has one: a line the secretary typed in a correction may
+    have none, and then it cites nothing rather than a made-up span."""
+    return [[line["start"], line["end"]]] if isinstance(line.get("start"), int) and isinstance(line.get("end"), int) else []
 
 
 def _sentence(text: str) -> str:
@@ -105,7 +111,8 @@ def draft_minutes(meeting: Meeting, actions: list[ActionItem]) -> dict:
 
     unread = unread_lines(meeting, actions)
     raw = _template().render(m=meeting, people=_people(meeting), q=meeting.quorum or {}, discussion=_discussion(meeting),
-                             actions=actions, unread=unread, mark=mark, src=src, day=day)
+                             actions=actions, unread=[{**line, "spans": _spans(line)} for line in unread], mark=mark, src=src,
+                             day=day)
     raw = re.sub(r"\n{3,}", "\n\n", raw)
     text, sentences, pos = [], [], 0
     for m in MARK.finditer(raw):
@@ -122,7 +129,8 @@ def draft_minutes(meeting: Meeting, actions: list[ActionItem]) -> dict:
 
 def unread_lines(meeting: Meeting, actions: list[ActionItem]) -> list[dict]:
     """The note lines neither the meeting nor an action item took."""
-    return [x for x in meeting.unread if not any(a.start < x["end"] and x["start"] < a.end for a in actions)]
+    return [x for x in meeting.unread
+            if not any(_spans(x) and a.start < x["end"] and x["start"] < a.end for a in actions)]
 
 
 def warnings(meeting: Meeting, actions: list[ActionItem], unread: list[dict]) -> list[str]:
