@@ -9,12 +9,11 @@ the return value is the same whole reply. `prompts` loads the jinja2 templates o
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
+import httpx
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from assistant.core.settings import Settings
@@ -37,32 +36,31 @@ def chat(settings: Settings, messages: list[dict], temperature: float = 0.0,
     the caller decides what replaces them."""
     if not settings.llm_url:
         return None
-    body = json.dumps({"model": settings.llm_model, "messages": messages, "temperature": temperature,
-                       "stream": on_token is not None}).encode()
-    req = urllib.request.Request(settings.llm_url.rstrip("/") + "/chat/completions", data=body, method="POST",
-                                 headers={"Content-Type": "application/json"})
-    if settings.llm_api_key:
-        req.add_header("Authorization", f"Bearer {settings.llm_api_key}")
+    body = {"model": settings.llm_model, "messages": messages, "temperature": temperature,
+            "stream": on_token is not None}
+    headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
+    url = settings.llm_url.rstrip("/") + "/chat/completions"
     deadline = time.monotonic() + settings.llm_timeout
     try:
-        with urllib.request.urlopen(req, timeout=settings.llm_timeout) as resp:
+        with httpx.stream("POST", url, json=body, headers=headers, timeout=settings.llm_timeout) as resp:
+            resp.raise_for_status()
             if on_token is None:
                 text = json.loads(resp.read().decode("utf-8"))["choices"][0]["message"]["content"]
             else:
-                text = "".join(_streamed(resp, on_token, deadline))
-    except (OSError, urllib.error.URLError, ValueError, KeyError, IndexError, TypeError) as exc:
+                text = "".join(_streamed(resp.iter_lines(), on_token, deadline))
+    except (OSError, httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as exc:
         log.warning("LLM call failed, answering offline: %s", exc)
         return None
     return text.strip() if isinstance(text, str) and text.strip() else None
 
 
-def _streamed(lines: Iterable[bytes], on_token: Callable[[str], None], deadline: float):
+def _streamed(lines: Iterable[str], on_token: Callable[[str], None], deadline: float):
     """The text pieces of an OpenAI chat-completions event stream (`data: {...}` lines up to
     `data: [DONE]`), each handed to `on_token` too. TimeoutError past `deadline`."""
     for raw in lines:
         if time.monotonic() > deadline:
             raise TimeoutError("the streamed reply took longer than llm_timeout")
-        line = raw.decode("utf-8").strip()
+        line = raw.strip()
         if not line.startswith("data:"):
             continue  # blank separators, comments (": keep-alive"), event names
         data = line[5:].strip()
