@@ -180,7 +180,6 @@ def test_a_discussion_with_no_agenda_item_is_drafted(client):
 
     # a line typed in a correction without its span in the notes: drafted, citing no made-up span
     meeting["discussion"] = [{"lines": [{"text": "Rresht i shtuar nga sekretari."}]}]
-    meeting["unread"] = [{"text": "Rresht pa vend."}]
     r = client.post("/api/minutes/draft", json={"notes": notes, "meeting": meeting})  # was a 500: Undefined in JSON
     assert r.status_code == 200
     [added] = [s for s in r.json()["draft"]["sentences"] if "shtuar nga sekretari" in s["text"]]

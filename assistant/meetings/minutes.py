@@ -111,8 +111,7 @@ def draft_minutes(meeting: Meeting, actions: list[ActionItem]) -> dict:
 
     unread = unread_lines(meeting, actions)
     raw = _template().render(m=meeting, people=_people(meeting), q=meeting.quorum or {}, discussion=_discussion(meeting),
-                             actions=actions, unread=[{**line, "spans": _spans(line)} for line in unread], mark=mark, src=src,
-                             day=day)
+                             actions=actions, unread=unread, mark=mark, src=src, day=day)
     raw = re.sub(r"\n{3,}", "\n\n", raw)
     text, sentences, pos = [], [], 0
     for m in MARK.finditer(raw):
@@ -129,8 +128,7 @@ def draft_minutes(meeting: Meeting, actions: list[ActionItem]) -> dict:
 
 def unread_lines(meeting: Meeting, actions: list[ActionItem]) -> list[dict]:
     """The note lines neither the meeting nor an action item took."""
-    return [x for x in meeting.unread
-            if not any(_spans(x) and a.start < x["end"] and x["start"] < a.end for a in actions)]
+    return [x for x in meeting.unread if not any(a.start < x["end"] and x["start"] < a.end for a in actions)]
 
 
 def warnings(meeting: Meeting, actions: list[ActionItem], unread: list[dict]) -> list[str]:

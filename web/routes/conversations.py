@@ -48,9 +48,7 @@ def open_conversation(request: Request, user: CurrentUser, conversation_id: IdPa
 
 @router.delete("/api/conversations/{conversation_id}", status_code=204)
 def delete_conversation(request: Request, user: CurrentUser, conversation_id: IdPath):
-    store = conversations_of(request)
-    conversation = store.get(user["name"], conversation_id)
-    if conversation is None or not store.delete(user["name"], conversation_id):
+    if not conversations_of(request).delete(user["name"], conversation_id):
         raise _not_found()
     # State changes are audited; the title stays out (it is the user's question), the answers stay stored.
     audit.record(get_database(request), user["name"], "conversation.delete", "conversation", conversation_id, {})
