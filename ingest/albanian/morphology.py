@@ -88,8 +88,7 @@ def analyse(word: str, diacritics: bool = True) -> tuple[Analysis, ...]:
 
 @lru_cache(maxsize=200_000)
 def _analysed(form: str, diacritics: bool) -> tuple[Analysis, ...]:
-    return tuple(Analysis(lemma, gramm.split(",")[0], frozenset(gramm.split(",")[1:]), gloss)
-                 for lemma, gramm, gloss in _CHILDREN[diacritics].ask(form))
+    return tuple(_analysis(lemma, gramm, gloss) for lemma, gramm, gloss in _CHILDREN[diacritics].ask(form))
 
 
 def typed_without_diacritics(text: str) -> bool:
@@ -162,15 +161,22 @@ def _serve(mode: str) -> None:
     print("ready", flush=True)
     for line in sys.stdin:
         form = line.rstrip("\n")
-        rows = [[a.lemma, ",".join([a.pos, *sorted(a.tags)]), a.gloss]
-                for a in map(_from_analyser, analyser.analyze_words(form))] if form else []
+        rows = [[a.lemma, _gramm(a), a.gloss] for a in map(_from_analyser, analyser.analyze_words(form))] if form else []
         print(json.dumps(rows, ensure_ascii=False), flush=True)
 
 
+def _analysis(lemma: str, gramm: str, gloss: str) -> Analysis:
+    """An analysis from the analyser's 'POS,tag,tag' string (as the tables and the child write it)."""
+    pos, *tags = gramm.split(",")
+    return Analysis(lemma, pos, frozenset(tags), gloss)
+
+
+def _gramm(a: Analysis) -> str:
+    return ",".join([a.pos, *sorted(a.tags)])
+
+
 def _from_analyser(wf) -> Analysis:
-    tags = wf.gramm.split(",")
-    gloss = dict(wf.otherData).get("trans_en", "")
-    return Analysis(wf.lemma, tags[0], frozenset(tags[1:]), gloss)
+    return _analysis(wf.lemma, wf.gramm, dict(wf.otherData).get("trans_en", ""))
 
 
 @lru_cache(maxsize=2)
@@ -187,8 +193,7 @@ def _table(diacritics: bool) -> dict[str, tuple[Analysis, ...]]:
             form, lemma, gramm, gloss = line.rstrip("\n").split("\t")
             row = out.setdefault(form, [])
             if lemma:
-                tags = gramm.split(",")
-                row.append(Analysis(lemma, tags[0], frozenset(tags[1:]), gloss))
+                row.append(_analysis(lemma, gramm, gloss))
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -212,7 +217,7 @@ def build(root: Path) -> None:
         rows = []
         for form in forms:
             analyses = [_from_analyser(a) for a in analyser.analyze_words(form)]
-            rows += [f"{form}\t{a.lemma}\t{','.join([a.pos, *sorted(a.tags)])}\t{a.gloss}" for a in analyses] or [
+            rows += [f"{form}\t{a.lemma}\t{_gramm(a)}\t{a.gloss}" for a in analyses] or [
                 f"{form}\t\t\t"]
         header = (f"# uniparser-albanian 2.3.0 (MIT), mode {'strict' if diacritics else 'nodiacritics'}: "
                   "form, lemma, POS+tags, English gloss. Built by ingest/albanian/morphology.py.\n")
