@@ -79,13 +79,12 @@ class Sentence:
 
 @dataclass
 class ProseTask:
+    """What one sentence asks for: the action worded without its deadline, who owns it, and the sentence
+    itself (where the action item points)."""
     action: str
     owner: list[str]
-    due: date | None
-    due_text: str | None
-    start: int
-    end: int
-    quote: str
+    deadline: Deadline
+    sentence: Sentence
     score: float
 
 
@@ -310,5 +309,4 @@ def read(sentence: Sentence, ref: date | None, people: dict[str, str], diacritic
         action = action[:deadline.span[0]] + action[deadline.span[1]:]
     action = re.sub(r"\s+([,.;])", r"\1", re.sub(r"\s+", " ", action)).strip(" ,.;:–—-")
     names = list(dict.fromkeys(name for _, _, name in ev.owners))
-    return ProseTask(action, names, deadline.due, deadline.due_text, sentence.start, sentence.start + len(t), t,
-                     value)
+    return ProseTask(action, names, deadline, sentence, value)
