@@ -275,6 +275,9 @@ def clause_subject(sentence: str, verb_at: int, diacritics: bool) -> tuple[int, 
     # a nominative reading (the plural's accusative looks the same), and no verb or function word reading
     if not any("nom" in a.tags for a in nouns) or any(a.pos in FUNCTION_WORDS or a.verb for a in head):
         return None
+    # a word read only as a verb ends the noun phrase: "anëtarët theksuan rëndësinë … për të garantuar" is a clause
+    if any((r := morphology.analyse(w[0], diacritics)) and all(a.verb for a in r) for w in words[1:]):
+        return None
     at = start + len(sentence[start:particle.start()]) - len(sentence[start:particle.start()].lstrip())
     return at, at + len(phrase), phrase
 
