@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 ZOO = ROOT / "tests" / "fixtures" / "zoo"
 TUNED = {"published": {"report-01", "report-02", "report-03"}}  # the other published reports are held out
 # gathered after the rules were written, gold written before the extractor ran: never fitted on, only scored
-NEVER_FITTED = {"report-06", "report-07", "report-08", "report-09"}
+NEVER_FITTED = {"report-06", "report-07", "report-08", "report-09",
+                "report-10", "report-11", "report-12", "report-13", "report-14", "report-15"}
 L2 = 1.0
 
 

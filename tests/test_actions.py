@@ -193,3 +193,21 @@ def test_a_speaker_reporting_a_passive_plan_owns_no_task():
     items = extract_actions(text, meeting_date=date(2025, 5, 6))
     assert [i.quote[:9] for i in items] == ["Kryetari "]
     assert run_extract.owners_equal(items[0].owner, ["Agim Hoxha"])
+
+
+def test_the_subject_of_an_agreed_clause_owns_its_task():
+    """A body the gazetteer lacks by name, as the subject of the clause the meeting agreed on, owns the task;
+    the subject of a passive is what is done, not who does it."""
+    text = ("Në takim u dakortësua se vullnetarët e Kryqit të Kuq do të vizitojnë familjet në lagjet periferike.\n"
+            "Plani i punës për vitin 2025 do të miratohet në mbledhjen e radhës.\n")
+    items = extract_actions(text, meeting_date=date(2025, 5, 6))
+    assert len(items) == 1 and items[0].quote.startswith("Në takim")
+    assert items[0].owner and items[0].owner[0].startswith("vullnetarët")
+
+
+def test_a_spokesman_saying_what_his_body_will_do_is_its_pledge():
+    """"X, representative of a body, said they will …" is the body's commitment; a speaker reporting what another
+    body will do ("njoftoi se Këshilli Bashkiak do të …") pledges nothing of his own."""
+    text = ("Ndërkaq, përfaqësuesi i Drejtorisë së Arsimit Arben Gashi, tha se do të organizojnë ligjërata në çdo shkollë.\n")
+    items = extract_actions(text, meeting_date=date(2025, 5, 6))
+    assert len(items) == 1 and "Arsimit" in " ".join(items[0].owner)

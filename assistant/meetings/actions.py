@@ -106,8 +106,9 @@ def _with_prose(text: str, ref: date | None, items: list[ActionItem], people: di
     for sentence, in_list in prose_tasks.listed(text):
         task = prose_tasks.read(sentence, ref, people, diacritics, weights, in_list)
         if task:
-            prose.append(ActionItem(formalize(task.action), task.owner, task.due, task.due_text, task.start, task.end,
-                                    task.quote))
+            where = task.sentence
+            prose.append(ActionItem(formalize(task.action), task.owner, task.deadline.due, task.deadline.due_text,
+                                    where.start, where.start + len(where.text), where.text))
     rest = [i for i in items if not any(p.start < i.end and i.start < p.end for p in prose)]
     return sorted(prose + rest, key=lambda i: i.start)
 

@@ -54,8 +54,11 @@ SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÇË„“\"(])|\n(?=\s*[^a-zç
 ABBREVIATED = re.compile(r"(?:^|\s)(?:[^\W\d_]{1,3}|nr|znj|prof|ing)\.$", re.I)  # "Z. Ahmeti", "M. Bajrami": no end
 FUNCTION_WORDS = {"CONJ", "PR", "PART", "ADV", "CLIT_PRO", "PRON", "VB_PART", "INTJ", "NUM"}
 PERFECT_AUX = {"ka", "kane", "kemi", "kam", "eshte", "jane", "kishte", "kishin", "ishte", "ishin", "u", "asht"}
-FEATURES = ("request", "decision", "task_verb", "jussive", "future", "owner", "due", "date", "listed", "past", "wish",
-            "offer", "ongoing", "deferred")
+FEATURES = ("request", "decision", "task_verb", "jussive", "future", "owner", "subject", "pledge", "due", "date", "listed",
+            "past", "wish", "offer", "ongoing", "deferred")
+# where a complement clause opens: "u dakortësua se …", "u vendos që …", after a comma or a colon
+CLAUSE_OPEN = re.compile(r"(?:\b(?:se|qe)\b|[,:;(])\s*")
+PARTICLE_BEFORE_VERB = re.compile(r"\s*(?:do\s+)?(?:te|ta|t'|t’)(?:\s*(?:i|u|ia|ua))?\s*$")
 # a list of what the meeting asks for: "Ai ka përmendur këto rekomandime:", "u morën këto konkluzione: të …, të …"
 LIST_CUE = re.compile(r"\b(?:rekomandim\w*|konkluz\w*|vendime\w*|detyrat|masat|recommendations?|conclusions?)\b")
 BULLET = re.compile(r"\s*(?:[–—•*·-]|\d{1,2}[.)])\s*$")
@@ -79,13 +82,12 @@ class Sentence:
 
 @dataclass
 class ProseTask:
+    """What one sentence asks for: the action worded without its deadline, who owns it, and the sentence
+    itself (where the action item points)."""
     action: str
     owner: list[str]
-    due: date | None
-    due_text: str | None
-    start: int
-    end: int
-    quote: str
+    deadline: Deadline
+    sentence: Sentence
     score: float
 
 
@@ -253,6 +255,33 @@ def owners(sentence: str, verb_at: int | None, people: dict[str, str]) -> list[t
     return sorted(found)
 
 
+def clause_subject(sentence: str, verb_at: int, diacritics: bool) -> tuple[int, int, str] | None:
+    """The grammatical subject of the clause whose verb is at `verb_at`, when it stands between the clause's
+    opening and "(do) të": "u dakortësua se … skuadrat e pastrimit … do të jenë në aksion". The subject is a
+    noun phrase opened by a noun the morphology can read in the nominative; a body the gazetteer lacks by name
+    owns the task all the same. None when the clause has no such subject ("u vendos që të zbatohet …")."""
+    f = fold(sentence[:verb_at])
+    particle = PARTICLE_BEFORE_VERB.search(f)
+    if not particle:
+        return None
+    opens = [m.end() for m in CLAUSE_OPEN.finditer(f, 0, particle.start())]
+    start = opens[-1] if opens else 0
+    phrase = sentence[start:particle.start()].strip()
+    words = list(_words(phrase))
+    if not words or len(words) > 8:
+        return None
+    head = [a for a in morphology.analyse(words[0][0], diacritics)]
+    nouns = [a for a in head if a.pos == "NOUN"]
+    # a nominative reading (the plural's accusative looks the same), and no verb or function word reading
+    if not any("nom" in a.tags for a in nouns) or any(a.pos in FUNCTION_WORDS or a.verb for a in head):
+        return None
+    # a word read only as a verb ends the noun phrase: "anëtarët theksuan rëndësinë … për të garantuar" is a clause
+    if any((r := morphology.analyse(w[0], diacritics)) and all(a.verb for a in r) for w in words[1:]):
+        return None
+    at = start + len(sentence[start:particle.start()]) - len(sentence[start:particle.start()].lstrip())
+    return at, at + len(phrase), phrase
+
+
 @lru_cache
 def weights() -> dict[str, float]:
     """The weights the extractor uses: the set task_weights.json names under "use"."""
@@ -277,9 +306,18 @@ def evidence(sentence: Sentence, ref: date | None, people: dict[str, str], diacr
                  people)
     if not who and verb_at is not None:
         who = owners(t, None, people)
+    passive = verb_at is not None and _passive(t, verb_at, diacritics)
+    # the subject of a passive is what is done ("Plani … do të miratohet"), not who does it
+    subject = clause_subject(t, verb_at, diacritics) if verb_at is not None and not who and not passive else None
+    if subject:
+        who = [subject]
     said = SAID.search(f, 0, verb_at) if verb_at is not None else None
-    if said and _passive(t, verb_at, diacritics):  # "Zogaj tha se projekti do të realizohet nga kontraktori"
+    if said and passive:  # "Zogaj tha se projekti do të realizohet nga kontraktori"
         who = [o for o in who if o[0] > said.start()]
+    # the speaker, or the body a spokesman speaks for, says what it will do: "përfaqësuesi i Stacionit Policor … tha
+    # se do të shtojnë …" is the body's commitment; "X njoftoi se Këshilli Bashkiak do të shqyrtojë …" reports another's
+    pledge = (bool(said) and bool(verb) and verb[1] and not passive and any(o[0] < said.start() for o in who)
+              and not any(o[0] > said.start() for o in who))
     deadline = find_deadline(t, ref)
     if not request and verb_at is not None:  # "Kryetari i kërkoi Policisë që të hartojë …"
         request = ASKER.search(f, 0, verb_at)
@@ -289,7 +327,8 @@ def evidence(sentence: Sentence, ref: date | None, people: dict[str, str], diacr
     jussive = bool(verb) and not verb[1] and any(s < 25 and JUSSIVE_GAP.fullmatch(t[e:verb_at]) for s, e, _ in who)
     features = {"request": bool(request), "decision": bool(decision), "task_verb": bool(verb) and not verb[1],
                 "jussive": jussive,
-                "future": bool(verb) and verb[1], "owner": bool(who), "due": is_marked(deadline),
+                "future": bool(verb) and verb[1], "owner": bool(who) and not subject, "subject": bool(subject),
+                "pledge": pledge, "due": is_marked(deadline),
                 "date": bool(deadline.due_text) and not is_marked(deadline), "listed": in_list,
                 "past": past_verb(t if verb_at is None else t[:verb_at], diacritics, skip), "wish": bool(WISH.search(f)), "offer": bool(OFFER.search(f)),
                 "ongoing": bool(ONGOING.search(f)), "deferred": bool(DEFERRED.search(f))}
@@ -310,5 +349,4 @@ def read(sentence: Sentence, ref: date | None, people: dict[str, str], diacritic
         action = action[:deadline.span[0]] + action[deadline.span[1]:]
     action = re.sub(r"\s+([,.;])", r"\1", re.sub(r"\s+", " ", action)).strip(" ,.;:–—-")
     names = list(dict.fromkeys(name for _, _, name in ev.owners))
-    return ProseTask(action, names, deadline.due, deadline.due_text, sentence.start, sentence.start + len(t), t,
-                     value)
+    return ProseTask(action, names, deadline, sentence, value)
